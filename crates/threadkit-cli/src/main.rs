@@ -1,0 +1,3 @@
+//! The `threadkit` command.
+
+fn main() {}
