@@ -248,7 +248,7 @@ impl Drop for Binding {
 }
 
 crate::loom::thread_local! {
-    static CURRENT: std::cell::RefCell<Option<Binding>> = const { std::cell::RefCell::new(None) };
+    static CURRENT: std::cell::RefCell<Option<Binding>> = std::cell::RefCell::new(None);
 }
 
 /// Binds the calling thread (just started by threadkit) to its entry.

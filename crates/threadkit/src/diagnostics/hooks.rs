@@ -16,7 +16,12 @@ pub(crate) static TRACKING: AtomicBool = AtomicBool::new(false);
 
 /// The calling thread is about to block on, or just took, `object`.
 #[inline]
-pub(crate) fn acquired(kind: WaitKind, object: usize, meta: Meta, site: &'static Location<'static>) {
+pub(crate) fn acquired(
+    kind: WaitKind,
+    object: usize,
+    meta: Meta,
+    site: &'static Location<'static>,
+) {
     if TRACKING.load(Ordering::Relaxed) {
         acquired_slow(kind, object, meta, site);
     }

@@ -62,7 +62,10 @@ impl Meta {
 
     /// Interns `(name, site)`.
     pub(crate) fn new(name: Option<&str>, site: &'static Location<'static>) -> Meta {
-        let key: Key = (name.map(Arc::from), site as *const Location<'static> as usize);
+        let key: Key = (
+            name.map(Arc::from),
+            site as *const Location<'static> as usize,
+        );
         let mut t = table().lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(&i) = t.index.get(&key) {
             return Meta(i);
