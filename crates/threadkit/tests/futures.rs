@@ -1,6 +1,7 @@
 //! Integration tests of `concurrent.futures`: ThreadPoolExecutor, Future,
 //! as_completed, wait.
 
+#[allow(unreachable_pub)]
 mod common;
 
 use std::collections::HashSet;
@@ -783,7 +784,7 @@ fn a_task_waiting_on_a_future_behind_it_times_out_instead_of_hanging() {
         let outer = p
             .submit(move || {
                 let inner = p2.submit(|| 1).unwrap();
-                inner.result_timeout(Duration::from_millis(50)).map(|v| *v)
+                inner.result_timeout(Duration::from_millis(50)).copied()
             })
             .unwrap();
         assert_eq!(*outer.result().unwrap(), Err(FutureError::Timeout));

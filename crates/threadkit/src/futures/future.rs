@@ -16,6 +16,12 @@ use super::state::{
 use crate::loom::sync::atomic::Ordering;
 use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};
 
+/// Doubling spin steps before parking (about 2^steps `spin_loop`
+/// hints in all): work or a result often arrives within a microsecond or
+/// two, and on a loaded machine a longer spin steals the CPU from the
+/// thread we wait for.
+const WAIT_SPIN_STEPS: u32 = 6;
+
 /// The eventual result of a task: Python's `concurrent.futures.Future`.
 ///
 /// A `Future` is a cheap, clonable handle (clones share the one result).
@@ -468,7 +474,7 @@ impl<T> Future<T> {
         site: &'static Location<'static>,
     ) -> Result<(), FutureError> {
         let core = &self.header().core;
-        let mut spin = Spin::new();
+        let mut spin = Spin::with_steps(WAIT_SPIN_STEPS);
         while spin.spin() {
             if self.done() {
                 return Ok(());

@@ -28,6 +28,12 @@ use crate::loom::sync::atomic::{fence, Ordering};
 use crate::registry;
 use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};
 
+/// Doubling spin steps before parking (about 2^steps `spin_loop`
+/// hints in all): work or a result often arrives within a microsecond or
+/// two, and on a loaded machine a longer spin steals the CPU from the
+/// thread we wait for.
+const WAIT_SPIN_STEPS: u32 = 6;
+
 /// Starts worker number `index` of `shared`.
 pub(super) fn spawn(shared: Arc<Shared>, index: usize) -> std::io::Result<JoinHandle<()>> {
     let name = shared.worker_name(index);
@@ -139,7 +145,7 @@ fn report_panic(p: &(dyn std::any::Any + Send)) {
 /// Waits for work; `false` when the worker should exit (shut down and
 /// nothing left to do).
 fn idle(shared: &Shared) -> bool {
-    let mut spin = Spin::new();
+    let mut spin = Spin::with_steps(WAIT_SPIN_STEPS);
     loop {
         if !shared.queue.is_empty() {
             return true;
