@@ -578,6 +578,23 @@ impl<T> Drop for Future<T> {
     }
 }
 
+/// Futures compare by identity, as in Python: clones are equal.
+impl<T> PartialEq for Future<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.same(other)
+    }
+}
+
+impl<T> Eq for Future<T> {}
+
+/// Hashes the identity, so futures can go in a `HashSet` (like Python's sets
+/// of futures).
+impl<T> std::hash::Hash for Future<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.addr().hash(state);
+    }
+}
+
 impl<T> fmt::Debug for Future<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.header().state();
@@ -676,6 +693,14 @@ impl<T: Send + 'static> Completer<T> {
     /// let (f, c) = threadkit::Future::pending();
     /// c.set_result("v");
     /// assert_eq!(*f.result().unwrap(), "v");
+    /// ```
+    ///
+    /// Completing twice (CPython's `InvalidStateError`) does not compile:
+    ///
+    /// ```compile_fail
+    /// let (f, c) = threadkit::Future::pending();
+    /// c.set_result(1);
+    /// c.set_result(2);
     /// ```
     pub fn set_result(self, value: T) {
         self.complete(Outcome::Value(value));
