@@ -29,7 +29,7 @@ use super::error::{ExecutorError, FutureError};
 use super::future::Future;
 use super::map::Map;
 use super::pool_table::{self, Slots};
-use super::state::{lock, Erased, Header, Inner, Once, Task};
+use super::state::{Erased, Header, Inner, Once, Task};
 use super::worker;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::registry;
@@ -776,4 +776,10 @@ impl Drop for Shared {
     fn drop(&mut self) {
         pool_table::unregister(self.id);
     }
+}
+
+/// Locks a bookkeeping mutex (never held across user code or a wait, so a
+/// poisoned one is still consistent).
+fn lock<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

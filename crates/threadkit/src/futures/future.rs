@@ -842,3 +842,46 @@ impl<T> fmt::Debug for Awaiting<T> {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::ThreadPoolExecutor;
+    use std::sync::mpsc;
+
+    fn owners<T>(f: &Future<T>) -> Vec<Tid> {
+        let core = &f.header().core;
+        // SAFETY: `f` keeps the core alive for the call.
+        unsafe { probe_owners(core as *const Core as *const ()) }
+    }
+
+    /// The deadlock probe names the worker running a task, and every worker
+    /// of a saturated pool for a task still queued in it.
+    #[test]
+    fn probe_names_runner_then_saturated_pool() {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .build()
+            .unwrap();
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let running = pool
+            .submit(move || {
+                started_tx.send(wait::tid::current()).unwrap();
+                release_rx.recv().unwrap();
+            })
+            .unwrap();
+        let worker = started_rx.recv().unwrap();
+        let queued = pool.submit(|| ()).unwrap();
+        assert_eq!(owners(&running), vec![worker]);
+        assert_eq!(owners(&queued), vec![worker]);
+        release_tx.send(()).unwrap();
+        queued.result().unwrap();
+        assert!(owners(&queued).is_empty(), "a done future has no owner");
+
+        let (hand, c) = Future::<u8>::pending();
+        assert!(owners(&hand).is_empty(), "no pool: nobody known");
+        assert!(c.set_running());
+        assert_eq!(owners(&hand), vec![wait::tid::current()]);
+    }
+}
