@@ -5,23 +5,29 @@
 //! rule as one call ([`wait_for_non_daemon_threads`]) or one guard
 //! ([`main_guard`]) at the end of `main`.
 //!
-//! # State word (`NON_DAEMON`)
+//! # State word (`NON_DAEMON`, one `AtomicU64`)
 //!
-//! | value | meaning                                                        |
-//! |-------|----------------------------------------------------------------|
-//! | `n`   | `n` non-daemon threadkit threads are starting or running       |
+//! | bits   | meaning                                                          |
+//! |--------|------------------------------------------------------------------|
+//! | 0..32  | `running`: non-daemon threadkit threads starting or running      |
+//! | 32..64 | `waiting`: how many of those are inside `wait_for_non_daemon_threads` |
 //!
-//! `start()` adds one *before* spawning (so a thread started by another
-//! thread is counted before its parent can finish), and takes it back if the
-//! spawn fails; the child takes its one back as its very last action, after
-//! it was unlisted and its joiners were woken. A waiter parks on the
-//! counter's address with `validate = count > allowed`; a decrement that
-//! leaves at most one thread unparks everyone (the one left may be the
-//! waiter itself, when a non-daemon thread calls this function).
+//! A call returns once `running == waiting`: every non-daemon thread has
+//! finished or is itself waiting here (so two non-daemon threads calling it
+//! at once do not wait for each other forever).
+//!
+//! `start()` adds one to `running` *before* spawning (so a thread started by
+//! another thread is counted before its parent can finish), and takes it
+//! back if the spawn fails; the child takes its one back as its very last
+//! action, after it was unlisted and its joiners were woken. Every change
+//! that makes `running == waiting` true unparks all waiters; a waiter parks
+//! on the word's address with `validate = running != waiting`, which the
+//! parking lot runs under the bucket lock that the unparker takes after its
+//! change, so no wake-up is lost.
 
 use std::panic::Location;
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::wait::{self, Meta, Owner, Park, WaitKind, Waiter, DEFAULT_PARK_TOKEN};
 
 crate::loom::thread_local! {
@@ -29,23 +35,40 @@ crate::loom::thread_local! {
     static COUNTED: std::cell::Cell<bool> = std::cell::Cell::new(false);
 }
 
+const RUNNING_ONE: u64 = 1;
+const WAITING_ONE: u64 = 1 << 32;
+
 #[cfg(not(loom))]
-static NON_DAEMON: AtomicUsize = AtomicUsize::new(0);
+static NON_DAEMON: AtomicU64 = AtomicU64::new(0);
 
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref NON_DAEMON: AtomicUsize = AtomicUsize::new(0);
+    static ref NON_DAEMON: AtomicU64 = AtomicU64::new(0);
 }
 
-fn counter() -> &'static AtomicUsize {
+fn word() -> &'static AtomicU64 {
     &NON_DAEMON
 }
 
-/// A non-daemon thread is about to be spawned. Relaxed: the count itself
-/// orders nothing; the waiter's re-check runs under the parking lot's
-/// bucket lock, which the decrement's unpark also takes.
+fn settled(v: u64) -> bool {
+    (v & 0xffff_ffff) == (v >> 32)
+}
+
+/// Wakes every waiter if `v` (the word after a change) lets them go.
+fn wake_if_settled(v: u64) {
+    if settled(v) {
+        let key = word() as *const AtomicU64 as usize;
+        // SAFETY: the key is the word's address; the token is a value.
+        unsafe {
+            wait::unpark_all(key, wait::DEFAULT_UNPARK_TOKEN);
+        }
+    }
+}
+
+/// A non-daemon thread is about to be spawned. Relaxed: the count orders
+/// no data; waiters re-check it under the parking lot's bucket lock.
 pub(crate) fn add() {
-    counter().fetch_add(1, Ordering::Relaxed);
+    word().fetch_add(RUNNING_ONE, Ordering::Relaxed);
 }
 
 /// Marks the calling thread as counted (a non-daemon threadkit thread).
@@ -53,18 +76,11 @@ pub(crate) fn mark_counted() {
     let _ = COUNTED.try_with(|c| c.set(true));
 }
 
-/// A non-daemon thread finished (or failed to spawn). Release: whatever
-/// the thread did happens-before a waiter's `Acquire` load that sees the
-/// lower count.
+/// A non-daemon thread finished (or failed to spawn). Release: what the
+/// thread did happens-before a waiter's `Acquire` load of the new value.
 pub(crate) fn remove() {
-    let c = counter();
-    let before = c.fetch_sub(1, Ordering::Release);
-    if before <= 2 {
-        // SAFETY: the key is the counter's address; the token is a value.
-        unsafe {
-            wait::unpark_all(c as *const AtomicUsize as usize, wait::DEFAULT_UNPARK_TOKEN);
-        }
-    }
+    let v = word().fetch_sub(RUNNING_ONE, Ordering::Release) - RUNNING_ONE;
+    wake_if_settled(v);
 }
 
 /// Blocks until every non-daemon thread started by threadkit has finished,
@@ -93,34 +109,47 @@ pub(crate) fn remove() {
 #[track_caller]
 pub fn wait_for_non_daemon_threads() {
     let site = Location::caller();
-    let allowed = usize::from(COUNTED.try_with(|c| c.get()).unwrap_or(false));
-    let c = counter();
+    let w = word();
     // Acquire: pairs with `remove`'s Release (see there).
-    if c.load(Ordering::Acquire) <= allowed {
+    if settled(w.load(Ordering::Acquire)) {
         return;
     }
-    let mut w = Waiter::new(WaitKind::Join, c, Meta::ANONYMOUS, Owner::None, site, None);
-    loop {
-        if c.load(Ordering::Acquire) <= allowed {
-            return;
+    let counted = COUNTED.try_with(|c| c.get()).unwrap_or(false);
+    if counted {
+        // AcqRel: as `remove` (this may be the change that settles it) and
+        // as the load above.
+        let v = w.fetch_add(WAITING_ONE, Ordering::AcqRel) + WAITING_ONE;
+        wake_if_settled(v);
+    }
+    let key = w as *const AtomicU64 as usize;
+    {
+        let mut waiter = Waiter::new(WaitKind::Join, w, Meta::ANONYMOUS, Owner::None, site, None);
+        while !settled(w.load(Ordering::Acquire)) {
+            // SAFETY: the key is the word's address; the callbacks only load
+            // an atomic (cannot panic or park).
+            let r = unsafe {
+                waiter.park(
+                    key,
+                    || !settled(w.load(Ordering::Acquire)),
+                    || {},
+                    |_, _| {},
+                    DEFAULT_PARK_TOKEN,
+                )
+            };
+            match r {
+                // Owner::None waits are never proven deadlocks; the rule
+                // means waiting on whatever a detector says.
+                Park::Unparked(_)
+                | Park::Invalid
+                | Park::Retry
+                | Park::TimedOut
+                | Park::Deadlock(_) => {}
+            }
         }
-        // SAFETY: the key is the counter's address; the callbacks only load
-        // an atomic.
-        let r = unsafe {
-            w.park(
-                c as *const AtomicUsize as usize,
-                || c.load(Ordering::Acquire) > allowed,
-                || {},
-                |_, _| {},
-                DEFAULT_PARK_TOKEN,
-            )
-        };
-        match r {
-            Park::Unparked(_) | Park::Invalid | Park::Retry | Park::TimedOut => {}
-            // Owner::None waits are never chosen as deadlock victims; if a
-            // future detector does, waiting on is still the rule's meaning.
-            Park::Deadlock(_) => {}
-        }
+    }
+    if counted {
+        // Relaxed: leaving can only make `running == waiting` false.
+        w.fetch_sub(WAITING_ONE, Ordering::Relaxed);
     }
 }
 
@@ -169,7 +198,7 @@ mod loom_tests {
             let a = loom::thread::spawn(remove);
             let b = loom::thread::spawn(remove);
             wait_for_non_daemon_threads();
-            assert_eq!(counter().load(Ordering::Acquire), 0);
+            assert_eq!(word().load(Ordering::Acquire), 0);
             a.join().unwrap();
             b.join().unwrap();
         });
