@@ -185,10 +185,7 @@ impl<T: 'static> Local<T> {
                     .filter(|(_, e)| !e.alive.load(Ordering::Relaxed))
                     .map(|(id, _)| *id)
                     .collect();
-                let dead: Vec<Entry> = dead_ids
-                    .iter()
-                    .filter_map(|id| s.map.remove(id))
-                    .collect();
+                let dead: Vec<Entry> = dead_ids.iter().filter_map(|id| s.map.remove(id)).collect();
                 let stored = s
                     .map
                     .entry(self.id)

@@ -59,7 +59,14 @@ impl Flag {
         if !self.waiting() {
             return;
         }
-        let mut w = Waiter::new(WaitKind::Timer, self, Meta::ANONYMOUS, Owner::None, site, deadline);
+        let mut w = Waiter::new(
+            WaitKind::Timer,
+            self,
+            Meta::ANONYMOUS,
+            Owner::None,
+            site,
+            deadline,
+        );
         loop {
             if !self.waiting() || w.timed_out() {
                 return;
@@ -67,7 +74,13 @@ impl Flag {
             // SAFETY: the key is our own word's address; the callbacks only
             // load an atomic (cannot panic or park).
             let r = unsafe {
-                w.park(self.key(), || self.waiting(), || {}, |_, _| {}, DEFAULT_PARK_TOKEN)
+                w.park(
+                    self.key(),
+                    || self.waiting(),
+                    || {},
+                    |_, _| {},
+                    DEFAULT_PARK_TOKEN,
+                )
             };
             match r {
                 Park::TimedOut => return,

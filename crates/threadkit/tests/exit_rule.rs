@@ -18,7 +18,10 @@ fn child(test: &str, env: &str) -> (bool, Vec<String>, String) {
         .expect("re-run the test binary");
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.find("EXIT: ").map(|i| l[i + "EXIT: ".len()..].to_string()))
+        .filter_map(|l| {
+            l.find("EXIT: ")
+                .map(|i| l[i + "EXIT: ".len()..].to_string())
+        })
         .collect();
     (
         out.status.success(),
@@ -63,7 +66,10 @@ fn check(lines: &[String]) {
     let child = pos(lines, "child done");
     let grandchild = pos(lines, "grandchild done");
     let end = pos(lines, "after wait");
-    assert!(main < child && child < grandchild && grandchild < end, "{lines:?}");
+    assert!(
+        main < child && child < grandchild && grandchild < end,
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -120,7 +120,10 @@ fn os_thread_name_follows_name_truncated() {
     watchdog(|| {
         let comm = || {
             let path = format!("/proc/self/task/{}/comm", get_native_id());
-            std::fs::read_to_string(path).unwrap().trim_end().to_string()
+            std::fs::read_to_string(path)
+                .unwrap()
+                .trim_end()
+                .to_string()
         };
         let t = Builder::new().name("short").spawn(comm).unwrap();
         assert_eq!(t.join().unwrap(), "short");
@@ -175,7 +178,6 @@ fn concurrent_starts_run_the_body_once() {
                 .collect();
             let ok = starters
                 .into_iter()
-                .filter(|_| true)
                 .map(|s| s.join().unwrap())
                 .filter(|&ok| ok)
                 .count();
@@ -224,11 +226,8 @@ fn a_thread_cannot_join_itself() {
             matches!(own.join(), Err(ThreadError::JoinSelf))
         })
         .unwrap();
-        let (tx2, rx2) = mpsc::channel::<Thread<bool>>();
         let h = t.handle();
         tx.send(t).unwrap();
-        drop(tx2);
-        drop(rx2);
         h.join().unwrap();
     });
 }
@@ -363,9 +362,11 @@ fn custom_hook_sees_thread_and_message() {
         let s = seen.clone();
         threadkit::set_excepthook(move |args| {
             if args.thread().name().starts_with("custom-hook-") {
-                s.lock()
-                    .unwrap()
-                    .push((args.thread().name(), args.message().to_string(), args.thread().is_alive()));
+                s.lock().unwrap().push((
+                    args.thread().name(),
+                    args.message().to_string(),
+                    args.thread().is_alive(),
+                ));
             } else {
                 threadkit::default_excepthook(args);
             }
@@ -554,7 +555,8 @@ fn foreign_threads_are_seen_and_leave_when_they_exit() {
             .name("plain-std".into())
             .spawn(move || {
                 let me = current_thread();
-                itx.send((me.ident().unwrap(), me.name(), me.daemon())).unwrap();
+                itx.send((me.ident().unwrap(), me.name(), me.daemon()))
+                    .unwrap();
                 rx.recv().unwrap();
             })
             .unwrap();
@@ -566,7 +568,9 @@ fn foreign_threads_are_seen_and_leave_when_they_exit() {
         plain.join().unwrap();
         assert!(!listed(ident));
 
-        let unnamed = std::thread::spawn(|| current_thread().name()).join().unwrap();
+        let unnamed = std::thread::spawn(|| current_thread().name())
+            .join()
+            .unwrap();
         assert!(unnamed.starts_with("Dummy-"), "{unnamed}");
     });
 }

@@ -85,9 +85,12 @@ fn a_timer_is_a_named_listed_joinable_thread() {
         assert!(matches!(t.try_join(), Err(ThreadError::NotStarted)));
         t.start().unwrap();
         assert!(matches!(t.start(), Err(ThreadError::AlreadyStarted)));
-        assert!(matches!(t.set_daemon(true), Err(ThreadError::DaemonAfterStart)));
+        assert!(matches!(
+            t.set_daemon(true),
+            Err(ThreadError::DaemonAfterStart)
+        ));
         let h = t.handle();
-        assert!(enumerate().iter().any(|x| *x == h));
+        assert!(enumerate().contains(&h));
         let start = Instant::now();
         assert!(matches!(
             t.join_timeout(Duration::from_millis(30)),
@@ -97,7 +100,7 @@ fn a_timer_is_a_named_listed_joinable_thread() {
         assert!(matches!(t.try_join(), Err(ThreadError::Timeout)));
         t.cancel();
         h.join().unwrap();
-        assert!(!enumerate().iter().any(|x| *x == h));
+        assert!(!enumerate().contains(&h));
         assert!(!t.is_alive());
     });
 }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::core::Config;
-use super::handle::Thread;
 use super::error::ThreadError;
+use super::handle::Thread;
 use super::run::Run;
 use crate::registry;
 

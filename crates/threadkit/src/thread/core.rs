@@ -35,8 +35,7 @@ use super::error::ThreadError;
 use crate::loom::sync::atomic::{AtomicU32, Ordering};
 use crate::registry::ThreadInfo;
 use crate::wait::{
-    self, tid, Meta, Owner, Park, Spin, WaitKind, Waiter, DEFAULT_PARK_TOKEN,
-    DEFAULT_UNPARK_TOKEN,
+    self, tid, Meta, Owner, Park, Spin, WaitKind, Waiter, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN,
 };
 
 pub(crate) const NEW: u32 = 0;
@@ -307,5 +306,80 @@ mod loom_tests {
             s.wait(None, Location::caller()).unwrap();
             crate::registry::discard(&info);
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use crate::registry;
+    use crate::thread::{Thread, ThreadError};
+    use crate::wait::{Owner, WaitKind};
+
+    /// A blocked join is visible to diagnostics as "joins T": kind Join,
+    /// owner the target's small id, untimed.
+    #[test]
+    fn join_publishes_a_join_record_owned_by_the_target() {
+        let (tx, rx) = mpsc::channel::<()>();
+        let target = Thread::spawn(move || rx.recv().is_ok()).unwrap();
+        let target_tid = target.handle().0.info.get().unwrap().tid;
+        let h = target.handle();
+        let (jtx, jrx) = mpsc::channel();
+        let joiner = Thread::spawn(move || {
+            jtx.send(registry::current_info()).unwrap();
+            h.join()
+        })
+        .unwrap();
+        let joiner_info = jrx.recv().unwrap();
+        let limit = Instant::now() + Duration::from_secs(30);
+        let rec = loop {
+            if let Some(r) = joiner_info.wait.lock().clone() {
+                break r;
+            }
+            assert!(
+                Instant::now() < limit,
+                "the joiner never published a record"
+            );
+            std::thread::yield_now();
+        };
+        assert_eq!(rec.kind, WaitKind::Join);
+        assert!(!rec.timed);
+        assert!(matches!(rec.owner, Owner::Thread(t) if t == target_tid));
+        assert_eq!(rec.owners(), vec![target_tid]);
+        tx.send(()).unwrap();
+        joiner.join().unwrap().unwrap();
+        assert!(target.join().unwrap());
+        assert!(
+            joiner_info.wait.lock().is_none(),
+            "record cleared after the join"
+        );
+    }
+
+    #[test]
+    fn timed_join_record_is_timed() {
+        let (tx, rx) = mpsc::channel::<()>();
+        let target = Thread::spawn(move || rx.recv().is_ok()).unwrap();
+        let h = target.handle();
+        let (jtx, jrx) = mpsc::channel();
+        let joiner = Thread::spawn(move || {
+            jtx.send(registry::current_info()).unwrap();
+            h.join_timeout(Duration::from_secs(60))
+        })
+        .unwrap();
+        let info = jrx.recv().unwrap();
+        let limit = Instant::now() + Duration::from_secs(30);
+        let rec = loop {
+            if let Some(r) = info.wait.lock().clone() {
+                break r;
+            }
+            assert!(Instant::now() < limit);
+            std::thread::yield_now();
+        };
+        assert!(rec.timed);
+        tx.send(()).unwrap();
+        assert!(!matches!(joiner.join().unwrap(), Err(ThreadError::Timeout)));
+        target.join().unwrap();
     }
 }

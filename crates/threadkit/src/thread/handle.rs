@@ -86,6 +86,22 @@ pub struct Thread<T> {
     packet: Arc<Packet<T>>,
 }
 
+impl Thread<()> {
+    /// A [`Builder`] to set the name, daemon flag and stack size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = threadkit::Thread::builder().name("io").daemon(true).build(|| ());
+    /// assert!(t.daemon());
+    /// ```
+    /// (Defined on `Thread<()>` so `Thread::builder()` needs no type; the
+    /// builder makes threads of any value type.)
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+}
+
 impl<T: Send + 'static> Thread<T> {
     /// An unstarted thread that will run `body`, named `Thread-N`, not a
     /// daemon, with the platform's default stack size.
@@ -105,18 +121,6 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     pub fn new<R: Run<Output = T>>(body: R) -> Thread<T> {
         Builder::new().build(body)
-    }
-
-    /// A [`Builder`] to set the name, daemon flag and stack size.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let t = threadkit::Thread::builder().name("io").daemon(true).build(|| ());
-    /// assert!(t.daemon());
-    /// ```
-    pub fn builder() -> Builder {
-        Builder::new()
     }
 
     /// [`new`](Thread::new) and [`start`](Thread::start) in one call.
@@ -311,7 +315,8 @@ impl<T: Send + 'static> Thread<T> {
     /// ```
     #[track_caller]
     pub fn try_join(&self) -> Result<(), ThreadError> {
-        self.core.join_timeout_at(Duration::ZERO, Location::caller())
+        self.core
+            .join_timeout_at(Duration::ZERO, Location::caller())
     }
 
     /// A shareable handle to this thread (see [`ThreadRef`]).

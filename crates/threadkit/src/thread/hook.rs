@@ -128,10 +128,7 @@ pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> String {
 /// Reports a thread's panic through the installed hook (never panics).
 pub(crate) fn report(thread: &ThreadRef, message: &str) {
     let args = ExceptHookArgs { thread, message };
-    let hook = HOOK
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let hook = HOOK.read().unwrap_or_else(PoisonError::into_inner).clone();
     match hook {
         None => default_excepthook(&args),
         Some(h) => {
