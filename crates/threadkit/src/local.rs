@@ -20,8 +20,10 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -37,9 +39,13 @@ struct Entry {
     value: Rc<dyn Any>,
 }
 
+/// Keys are our own sequential ids, so a fixed hasher is enough; it also
+/// spares every thread the `getrandom` call a `RandomState` makes.
+type Map = HashMap<u64, Entry, BuildHasherDefault<DefaultHasher>>;
+
 #[derive(Default)]
 struct Slots {
-    map: HashMap<u64, Entry>,
+    map: Map,
 }
 
 /// How many rounds of drops run at thread exit when dropping values keeps
