@@ -461,11 +461,14 @@ fn ident_and_native_id() {
         assert_eq!(t.native_id(), None);
         t.start().unwrap();
         let ident = t.ident().expect("ident after start");
+        // Known right after start, as in CPython.
+        let native = t.native_id().expect("native id after start");
         let h = t.handle();
         let (inner_ident, inner_native, cur_ident) = t.join().unwrap();
         assert_eq!(inner_ident, ident);
         assert_eq!(cur_ident, Some(ident));
         assert_eq!(h.native_id(), Some(inner_native));
+        assert_eq!(native, inner_native);
         assert_ne!(ident, get_ident());
         // Idents are never reused.
         let idents: HashSet<u64> = (0..20)
@@ -493,7 +496,10 @@ fn current_and_main_thread() {
         assert_eq!(name, "cur");
         assert!(alive && !daemon);
         assert!(repr.starts_with("<Thread(cur, started "), "{repr}");
-        assert_eq!(format!("{h}"), "<Thread(cur, stopped)>");
+        assert_eq!(
+            format!("{h}"),
+            format!("<Thread(cur, stopped {})>", h.ident().unwrap())
+        );
         let main = main_thread();
         assert_eq!(main.name(), "MainThread");
         assert!(main.is_alive());
@@ -614,4 +620,132 @@ fn errors_display_what_to_do() {
         assert!(s.len() > 20, "{s}");
         let _: &dyn std::error::Error = &e;
     }
+}
+
+// Ported from CPython's Lib/test/test_threading.py (ThreadTests), in the
+// shapes threadkit gives them.
+
+/// test_various_ops: ten threads, at most three at work at once; ident is
+/// unset before start, native ids are distinct (also from the caller's)
+/// right after start, and after join the thread is stopped with an ident.
+#[test]
+fn cpython_various_ops() {
+    watchdog(|| {
+        const TASKS: usize = 10;
+        let running = Arc::new(Mutex::new(0usize));
+        let slots = Arc::new(Mutex::new(3usize));
+        let threads: Vec<Thread<()>> = (0..TASKS)
+            .map(|i| {
+                let (running, slots) = (running.clone(), slots.clone());
+                let t = Builder::new().name(format!("<thread {i}>")).build(move || {
+                    // A spin-acquired slot of three (no semaphore needed).
+                    loop {
+                        let mut s = slots.lock().unwrap();
+                        if *s > 0 {
+                            *s -= 1;
+                            break;
+                        }
+                        drop(s);
+                        std::thread::yield_now();
+                    }
+                    {
+                        let mut r = running.lock().unwrap();
+                        *r += 1;
+                        assert!(*r <= 3);
+                    }
+                    std::thread::sleep(Duration::from_micros(50));
+                    *running.lock().unwrap() -= 1;
+                    *slots.lock().unwrap() += 1;
+                });
+                assert_eq!(t.ident(), None);
+                assert!(format!("{}", t.handle()).ends_with(", initial)>"));
+                t.start().unwrap();
+                t
+            })
+            .collect();
+        let mut native: HashSet<u64> = threads.iter().map(|t| t.native_id().unwrap()).collect();
+        native.insert(get_native_id());
+        assert_eq!(native.len(), TASKS + 1);
+        for t in threads {
+            let h = t.handle();
+            t.join().unwrap();
+            assert!(!h.is_alive());
+            assert!(h.ident().is_some_and(|i| i != 0));
+            assert_eq!(
+                format!("{h}"),
+                format!("<Thread({}, stopped {})>", h.name(), h.ident().unwrap())
+            );
+        }
+        assert_eq!(*running.lock().unwrap(), 0);
+    });
+}
+
+/// test_various_ops_small_stack / _large_stack: the same with 256 KiB and
+/// 1 MiB stacks.
+#[test]
+fn cpython_various_stack_sizes() {
+    watchdog(|| {
+        for size in [256 * 1024, 1024 * 1024] {
+            let threads: Vec<_> = (0..10)
+                .map(|i| Builder::new().stack_size(size).spawn(move || i).unwrap())
+                .collect();
+            let sum: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+            assert_eq!(sum, 45);
+        }
+    });
+}
+
+/// test_no_refcycle_through_target: once the thread completed (normally
+/// or by panicking), nothing it captured is kept alive by the handle.
+#[test]
+fn cpython_no_refcycle_through_target() {
+    watchdog(|| {
+        for should_panic in [false, true] {
+            let object = Arc::new(5u32);
+            let weak = Arc::downgrade(&object);
+            let t = Builder::new()
+                .name("refcycle")
+                .spawn(move || {
+                    assert_eq!(*object, 5);
+                    if should_panic {
+                        panic!("raising target");
+                    }
+                })
+                .unwrap();
+            let h = t.handle();
+            let _ = h.join();
+            // The handle is still alive, the captured object is gone.
+            assert!(weak.upgrade().is_none());
+            drop(t);
+        }
+    });
+}
+
+/// test_repr_daemon and test_daemon_param.
+#[test]
+fn cpython_repr_daemon_and_daemon_param() {
+    let t = Thread::new(|| ());
+    assert!(!format!("{}", t.handle()).contains("daemon"));
+    t.set_daemon(true).unwrap();
+    assert!(format!("{}", t.handle()).contains("daemon"));
+    assert!(!Builder::new().build(|| ()).daemon());
+    assert!(!Builder::new().daemon(false).build(|| ()).daemon());
+    assert!(Builder::new().daemon(true).build(|| ()).daemon());
+}
+
+/// test_enumerate_after_join, with threads started by a foreign thread too.
+#[test]
+fn cpython_enumerate_after_join_from_foreign_thread() {
+    watchdog(|| {
+        std::thread::spawn(|| {
+            for _ in 0..100 {
+                let t = Thread::spawn(|| ()).unwrap();
+                let h = t.handle();
+                t.join().unwrap();
+                assert!(!enumerate().contains(&h));
+            }
+        })
+        .join()
+        .unwrap();
+    });
 }

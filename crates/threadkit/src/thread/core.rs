@@ -32,7 +32,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
 use super::error::ThreadError;
-use crate::loom::sync::atomic::{AtomicU32, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::registry::ThreadInfo;
 use crate::wait::{
     self, tid, Meta, Owner, Park, Spin, WaitKind, Waiter, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN,
@@ -65,6 +65,9 @@ pub(crate) struct Core {
     pub(crate) config: Mutex<Config>,
     /// The panic message, written by the child before `FINISHED`.
     pub(crate) panic: OnceLock<String>,
+    /// Set by the child once it is bound (its OS id known); see
+    /// [`Core::wait_started`].
+    pub(crate) started: AtomicBool,
 }
 
 impl Core {
@@ -74,6 +77,7 @@ impl Core {
             info: OnceLock::new(),
             config: Mutex::new(config),
             panic: OnceLock::new(),
+            started: AtomicBool::new(false),
         }
     }
 
@@ -88,6 +92,7 @@ impl Core {
                 stack_size: 0,
             }),
             panic: OnceLock::new(),
+            started: AtomicBool::new(true),
         };
         let _ = core.info.set(info);
         core
@@ -210,15 +215,74 @@ impl Core {
         }
     }
 
+    #[inline]
+    fn started_key(&self) -> usize {
+        &self.started as *const AtomicBool as usize
+    }
+
+    /// The child is bound to its registry entry (its OS id is stored).
+    /// Release: the OS id stored before is visible to `wait_started`.
+    pub(crate) fn mark_started(&self) {
+        self.started.store(true, Ordering::Release);
+        // SAFETY: the key is our own field's address; the token is a value.
+        unsafe {
+            wait::unpark_all(self.started_key(), DEFAULT_UNPARK_TOKEN);
+        }
+    }
+
+    /// Waits until the child has begun to run (or the start failed), as
+    /// CPython's `start()` does before it returns; used by `native_id()`
+    /// only, so `start()` itself stays one spawn.
+    pub(crate) fn wait_started(&self, site: &'static Location<'static>) {
+        // Acquire: pairs with `mark_started`.
+        let ready = || self.started.load(Ordering::Acquire) || self.load() != RUNNING;
+        if ready() {
+            return;
+        }
+        let owner = match self.info.get() {
+            Some(info) => Owner::Thread(info.tid),
+            None => Owner::None,
+        };
+        let mut w = Waiter::new(
+            WaitKind::Join,
+            &self.started,
+            Meta::ANONYMOUS,
+            owner,
+            site,
+            None,
+        );
+        while !ready() {
+            // SAFETY: the key is our own field's address; the callbacks
+            // only load atomics (cannot panic or park).
+            let r = unsafe {
+                w.park(
+                    self.started_key(),
+                    || !ready(),
+                    || {},
+                    |_, _| {},
+                    DEFAULT_PARK_TOKEN,
+                )
+            };
+            if let Park::Deadlock(_) = r {
+                // A thread that has been spawned always runs; a detector
+                // cannot prove otherwise. Keep waiting.
+            }
+        }
+    }
+
     /// Publishes a final state (`FINISHED` or `FAILED`) and wakes every
     /// joiner. Release: the result and panic message written before are
     /// visible to a joiner that loads the state with `Acquire`.
     pub(crate) fn settle(&self, state: u32) {
         self.state.store(state, Ordering::Release);
-        // SAFETY: the key is our own state word's address; the token is a
+        // SAFETY: the keys are our own fields' addresses; the token is a
         // plain value.
         unsafe {
             wait::unpark_all(self.key(), DEFAULT_UNPARK_TOKEN);
+            if state == FAILED {
+                // `wait_started` callers wait for this too.
+                wait::unpark_all(self.started_key(), DEFAULT_UNPARK_TOKEN);
+            }
         }
     }
 }
@@ -282,6 +346,31 @@ mod loom_tests {
             child.join().unwrap();
             other.join().unwrap();
             crate::registry::discard(&info);
+        });
+    }
+
+    /// `native_id()`'s wait for the child to begin: never lost, whether the
+    /// child starts or the spawn fails.
+    #[test]
+    fn loom_wait_started() {
+        loom::model(|| {
+            for fail in [false, true] {
+                let s = Arc::new(core());
+                s.state.store(RUNNING, Ordering::Release);
+                let child = {
+                    let s = s.clone();
+                    loom::thread::spawn(move || {
+                        if fail {
+                            s.settle(FAILED);
+                        } else {
+                            s.mark_started();
+                        }
+                    })
+                };
+                s.wait_started(Location::caller());
+                assert!(s.started.load(Ordering::Acquire) || s.load() == FAILED);
+                child.join().unwrap();
+            }
         });
     }
 

@@ -377,9 +377,10 @@ impl<T: Send + 'static> Thread<T> {
     ///
     /// ```
     /// let t = threadkit::Thread::spawn(|| ()).unwrap();
-    /// t.handle().join().unwrap();
     /// assert!(t.native_id().is_some());
+    /// # t.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn native_id(&self) -> Option<u64> {
         self.core.native_id()
     }
@@ -443,6 +444,7 @@ fn child_main<T: Send + 'static>(
     daemon: bool,
 ) {
     registry::bind_current(info.clone());
+    core.0.mark_started();
     current::set_current(core.clone());
     if !daemon {
         exit::mark_counted();
@@ -526,17 +528,27 @@ impl ThreadRef {
         self.info().map(|i| i.ident)
     }
 
-    /// The OS thread id (Python's `native_id`; `gettid()` on Linux). `None`
-    /// until the new thread has begun to run: unlike CPython, `start()`
-    /// does not wait for that.
+    /// The OS thread id (Python's `native_id`; `gettid()` on Linux);
+    /// `None` before `start()` (or if the start failed). Right after
+    /// `start()` this may wait, briefly, for the new thread to begin to run,
+    /// as CPython's `start()` does (threadkit makes only the callers of
+    /// `native_id` pay for that hand-shake).
     ///
     /// # Examples
     ///
     /// ```
+    /// let t = threadkit::Thread::spawn(|| ()).unwrap();
+    /// assert!(t.native_id().is_some());
     /// assert!(threadkit::current_thread().native_id().is_some());
+    /// # t.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn native_id(&self) -> Option<u64> {
-        self.info().and_then(|i| i.native_id())
+        let info = self.info()?;
+        if info.native_id().is_none() {
+            self.0.wait_started(Location::caller());
+        }
+        info.native_id()
     }
 
     /// Whether this is a daemon thread (one that does not hold up
@@ -725,6 +737,10 @@ impl fmt::Display for ThreadRef {
             NEW | STARTING => "initial".to_string(),
             RUNNING => format!("started {}", self.ident().unwrap_or(0)),
             FOREIGN if self.is_alive() => format!("started {}", self.ident().unwrap_or(0)),
+            FINISHED | FOREIGN => match self.ident() {
+                Some(id) => format!("stopped {id}"),
+                None => "stopped".to_string(),
+            },
             _ => "stopped".to_string(),
         };
         let daemon = if self.daemon() { " daemon" } else { "" };
