@@ -790,3 +790,31 @@ fn a_task_waiting_on_a_future_behind_it_times_out_instead_of_hanging() {
         assert_eq!(*outer.result().unwrap(), Err(FutureError::Timeout));
     });
 }
+
+#[test]
+fn workers_are_registered_threads() {
+    watchdog(|| {
+        let p = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("Registered")
+            .build()
+            .unwrap();
+        let me = p
+            .submit(|| {
+                let t = threadkit::current_thread();
+                (t.name(), t.daemon())
+            })
+            .unwrap();
+        assert_eq!(
+            me.into_result().unwrap(),
+            ("Registered_0".to_string(), true)
+        );
+        assert!(threadkit::enumerate()
+            .iter()
+            .any(|t| t.name() == "Registered_0"));
+        p.shutdown(true, false);
+        assert!(!threadkit::enumerate()
+            .iter()
+            .any(|t| t.name() == "Registered_0"));
+    });
+}
