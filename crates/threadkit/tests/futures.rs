@@ -1,7 +1,6 @@
 //! Integration tests of `concurrent.futures`: ThreadPoolExecutor, Future,
 //! as_completed, wait.
 
-#[allow(unreachable_pub)]
 mod common;
 
 use std::collections::HashSet;

@@ -3,7 +3,6 @@
 //! Waits on sleeps in CPython's versions are replaced by gates and
 //! completers, so nothing here depends on timing except the timeouts.
 
-#[allow(unreachable_pub)]
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,6 @@
 //! every task runs at most once (exactly once unless its future was
 //! cancelled).
 
-#[allow(unreachable_pub)]
 mod common;
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};

@@ -27,9 +27,10 @@ use crossbeam_utils::CachePadded;
 
 use super::error::{ExecutorError, FutureError};
 use super::future::Future;
+use super::job::Job;
 use super::map::Map;
 use super::pool_table::{self, Slots};
-use super::state::{Erased, Header, Inner, Once, Task};
+use super::state::{Erased, Header, Inner, Once};
 use super::worker;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::registry;
@@ -38,14 +39,6 @@ use crate::wait::{self, Meta};
 const SHUTDOWN: usize = 1;
 const BROKEN: usize = 2;
 const ONE_SUBMIT: usize = 4;
-
-/// One queued unit of work.
-pub(super) enum Job {
-    /// `execute`: no future.
-    Run(Box<dyn FnOnce() + Send>),
-    /// `submit`: the task shares its allocation with its future.
-    Task(Arc<dyn Task>),
-}
 
 type Initializer = dyn Fn() -> Result<(), String> + Send + Sync;
 
@@ -396,7 +389,7 @@ impl ThreadPoolExecutor {
             func: std::cell::UnsafeCell::new(Once(Some(f))),
         });
         let erased: Arc<Inner<T, dyn Erased>> = inner.clone();
-        self.shared.push(Job::Task(inner));
+        self.shared.push(Job::task(inner));
         Ok(Future::from_inner(erased))
     }
 
@@ -429,7 +422,7 @@ impl ThreadPoolExecutor {
         F: FnOnce() + Send + 'static,
     {
         self.shared.enter()?;
-        self.shared.push(Job::Run(Box::new(f)));
+        self.shared.push(Job::closure(f));
         Ok(())
     }
 
@@ -527,10 +520,7 @@ impl ThreadPoolExecutor {
         let shared = &*self.shared;
         shared.close(SHUTDOWN);
         if cancel_futures {
-            shared.drain(|job| match job {
-                Job::Task(t) => t.cancel(),
-                Job::Run(_) => {}
-            });
+            shared.drain(Job::cancel);
         }
         shared.wake_all();
         if wait {
@@ -750,10 +740,7 @@ impl Shared {
             self.gate.fetch_or(BROKEN, Ordering::AcqRel);
         }
         let reason = lock(&self.broken_reason).clone().unwrap_or(reason);
-        self.drain(|job| match job {
-            Job::Task(t) => t.abandon(FutureError::BrokenPool(reason.clone())),
-            Job::Run(_) => {}
-        });
+        self.drain(|job| job.abandon(FutureError::BrokenPool(reason.clone())));
         self.wake_all();
     }
 
