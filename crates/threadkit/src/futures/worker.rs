@@ -161,9 +161,16 @@ fn idle(shared: &Shared) -> bool {
                 break;
             }
             yields += 1;
-            std::thread::yield_now();
+            super::executor::yield_now();
         }
     }
+    sleep(shared)
+}
+
+/// The sleep protocol alone, for the loom models (the spin and yield
+/// rounds of `idle` would let the model wait for the push instead).
+#[cfg(all(test, loom))]
+pub(super) fn sleep_for_model(shared: &Shared) -> bool {
     sleep(shared)
 }
 
