@@ -400,7 +400,7 @@ impl<T> Future<T> {
         }
         match self.header().outcome() {
             Outcome::Value(v) => Ok(v),
-            Outcome::Failed(e) => Err(e.clone()),
+            Outcome::Failed(e) => Err((**e).clone()),
             Outcome::Empty | Outcome::Taken => Err(FutureError::Shared),
         }
     }
@@ -428,13 +428,13 @@ impl<T> Future<T> {
         // so their borrows of the value are over before we move it.
         if self.header().handles.load(Ordering::Acquire) != 1 {
             return match self.header().outcome() {
-                Outcome::Failed(e) => Err(e.clone()),
+                Outcome::Failed(e) => Err((**e).clone()),
                 _ => Err(FutureError::Shared),
             };
         }
         match self.header().take_outcome() {
             Outcome::Value(v) => Ok(v),
-            Outcome::Failed(e) => Err(e),
+            Outcome::Failed(e) => Err(*e),
             Outcome::Empty | Outcome::Taken => Err(FutureError::Shared),
         }
     }
@@ -718,7 +718,7 @@ impl<T: Send + 'static> Completer<T> {
     /// assert_eq!(f.exception(), Ok(Some(FutureError::Failed("worker crashed".into()))));
     /// ```
     pub fn set_error(self, error: FutureError) {
-        self.complete(Outcome::Failed(error));
+        self.complete(Outcome::Failed(Box::new(error)));
     }
 
     fn complete(&self, outcome: Outcome<T>) {
@@ -732,9 +732,9 @@ impl<T: Send + 'static> Completer<T> {
 impl<T: Send + 'static> Drop for Completer<T> {
     fn drop(&mut self) {
         if self.state.get() != CompleterState::Done {
-            self.complete(Outcome::Failed(FutureError::BrokenPool(
+            self.complete(Outcome::Failed(Box::new(FutureError::BrokenPool(
                 "the completer was dropped without completing the future".into(),
-            )));
+            ))));
         }
     }
 }

@@ -96,8 +96,8 @@ pub(super) enum Outcome<T> {
     Empty,
     /// The task's return value.
     Value(T),
-    /// The task's failure.
-    Failed(FutureError),
+    /// The task's failure (boxed: keeps the slot two words for small `T`).
+    Failed(Box<FutureError>),
     /// The value was moved out by `into_result` (only possible once no other
     /// handle exists, so no reader can see this).
     Taken,
@@ -407,7 +407,7 @@ where
         let Some(f) = f else { return };
         let outcome = match panic::catch_unwind(AssertUnwindSafe(f)) {
             Ok(v) => Outcome::Value(v),
-            Err(p) => Outcome::Failed(FutureError::Panicked(panic_message(&*p))),
+            Err(p) => Outcome::Failed(Box::new(FutureError::Panicked(panic_message(&*p)))),
         };
         ran();
         self.header.finish(outcome);
@@ -415,7 +415,7 @@ where
 
     fn abandon(self: Arc<Self>, error: FutureError) {
         if self.header.start(crate::wait::tid::current()) {
-            self.header.finish(Outcome::Failed(error));
+            self.header.finish(Outcome::Failed(Box::new(error)));
         }
     }
 
