@@ -560,6 +560,10 @@ fn map_with_buffer_handles_endless_input() {
         });
         let it = p.map_with(|x: u64| x + 1, input, None, Some(4)).unwrap();
         let first: Vec<u64> = it.take(100).map(Result::unwrap).collect();
+        assert_eq!(
+            p.map_with(|x: u64| x, 0..1, None, Some(0)).unwrap_err(),
+            ExecutorError::InvalidBuffer
+        );
         assert_eq!(first, (1..=100).collect::<Vec<_>>());
         assert!(submitted.load(Ordering::SeqCst) <= 104);
     });

@@ -467,7 +467,8 @@ impl ThreadPoolExecutor {
     ///
     /// # Errors
     ///
-    /// As [`map`](Self::map).
+    /// As [`map`](Self::map); [`ExecutorError::InvalidBuffer`] for
+    /// `buffer == Some(0)`.
     ///
     /// # Examples
     ///
@@ -496,6 +497,9 @@ impl ThreadPoolExecutor {
         R: Send + 'static,
     {
         self.shared.check_open()?;
+        if buffer == Some(0) {
+            return Err(ExecutorError::InvalidBuffer);
+        }
         let deadline = timeout.and_then(wait::deadline_after);
         let f = Arc::new(f);
         let mut items = items.into_iter();
