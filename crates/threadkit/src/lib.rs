@@ -14,3 +14,13 @@ pub mod diagnostics;
 mod registry;
 mod sync;
 mod wait;
+
+pub use crate::sync::{
+    condition::{Condition, ConditionGuard},
+    fairness::Fairness,
+    lock::{Lock, LockGuard},
+    lock_builder::LockBuilder,
+    lock_error::LockError,
+    raw_lock::RawLock,
+    rlock::{RLock, RLockGuard},
+};
