@@ -2,52 +2,51 @@
 //!
 //! # State
 //!
-//! Besides its [`Lock`], a condition keeps one `AtomicU64`, `waiters`:
+//! Besides its [`Lock`], a condition keeps:
 //!
-//! | bits   | name      | meaning                                               |
-//! |--------|-----------|-------------------------------------------------------|
-//! | 0..32  | `absent`  | waiting threads *not* in the parking lot's queue (spinning, about to park, or between a wake-up and a re-park) |
-//! | 32..64 | `pending` | notifications handed to absent threads, not yet taken (always `pending <= absent`) |
-//!
-//! and, under the lock, `registered`: how many threads are inside a wait
-//! call (a cheap "nobody waits" test for `notify`).
+//! | field               | guarded by           | meaning                                   |
+//! |---------------------|----------------------|-------------------------------------------|
+//! | `absent: AtomicUsize` | bucket lock or the lock | waiters dequeued by a time-out (or a detection check) and not yet back in the queue nor gone |
+//! | `registered`        | the lock             | threads inside a wait call                |
+//! | `next_ticket`       | the lock             | ticket of the next waiter (arrival order) |
+//! | `pending`           | the lock             | notifications handed to absent waiters, not yet taken |
+//! | `pending_bound`     | the lock             | only waiters with a ticket below it may take one |
 //!
 //! # Protocol
 //!
-//! Every waiting thread is, at each instant, in exactly one place: parked in
-//! the queue of the condition's key, or counted in `absent`. It moves
-//! between the two only under the parking lot's bucket lock (`validate`:
-//! absent -> queued; the time-out callback: queued -> absent), and leaves
-//! `absent` only by a CAS that takes a pending notification if there is one.
+//! Every waiter is at each instant in exactly one place: in the parking
+//! lot's queue for the condition's key, or counted in `absent`.
 //!
-//! - **wait**: with the lock held, `absent += 1` and `registered += 1`;
-//!   release the lock; spin a little watching for `pending`, then park.
-//!   `validate` moves the thread into the queue, or, if a notification is
-//!   pending, takes it and does not sleep. On a wake-up by `notify` the
-//!   thread was notified; on a time-out it takes a pending notification if
-//!   one arrived meanwhile (then it was notified), else leaves `absent` and
-//!   reports the time-out; any other wake-up re-parks. It then re-acquires
-//!   the lock.
-//! - **notify(n)** (lock held): under the bucket lock, unpark up to `n`
-//!   queued threads, then hand the rest as `pending` to absent threads that
-//!   have none yet: `pending += min(rest, absent - pending)`.
+//! - **wait**: with the lock held, take a ticket, then park; the thread is
+//!   queued *before* `before_sleep` releases the lock, so any notifier
+//!   (which must hold the lock) finds it in the queue. Woken by `notify`:
+//!   notified. Dequeued by a time-out (the callback, under the bucket lock,
+//!   counts it in `absent`): re-acquire the lock, then take a pending
+//!   notification if one is pending and its ticket is below
+//!   `pending_bound` (notified), else leave `absent` and report the
+//!   time-out, or (the deadline has not passed: a detection check) park
+//!   again, `validate` moving it from `absent` back to the queue.
+//! - **notify(n)** (lock held): under the bucket lock, unpark the first `n`
+//!   queued threads (arrival order); if fewer were queued, hand the rest to
+//!   absent waiters: `pending += min(rest, absent - pending)` and
+//!   `pending_bound = next_ticket`.
 //!
-//! Exactly `min(n, waiting)` threads are woken, where waiting threads are
-//! those that entered `wait` before the notifier took the lock and have not
-//! been notified yet: a thread registers while it holds the lock, so the
-//! notifier sees it (queued or absent); a notification is consumed by one
-//! thread only (a queue removal or a CAS on `pending`); a timed-out thread
-//! cannot lose a notification given to it (it takes it in the same CAS that
-//! leaves `absent`). No wake-up is seen by the caller unless it was notified
-//! or timed out.
+//! Why exactly `min(n, waiting)`: a waiter is in the queue or in `absent`
+//! whenever the notifier holds the lock, and both are read under the
+//! bucket lock in one callback. A notification is consumed once (a queue
+//! removal, or `pending -= 1` under the lock). A waiter that arrives after
+//! a notify gets a ticket at or above that notify's `pending_bound`, so it
+//! cannot take a notification meant for an older waiter; every waiter
+//! counted when `pending` was raised is eligible and leaves `absent` only
+//! by taking one while any is pending, so pending notifications always
+//! find a taker. A waiter never returns "notified" unless it was.
 //!
 //! # Orderings
 //!
-//! `waiters` is `Relaxed` throughout: registering happens with the lock
-//! held and `notify` holds the lock too, so those two are ordered by the
-//! lock; a notified thread re-acquires the lock before returning, so it
-//! sees what the notifier wrote through the lock's Acquire/Release, not
-//! through `waiters`. The counts themselves are kept exact by CAS.
+//! `absent` is `Relaxed`: it changes only under the bucket lock or under
+//! the condition's lock, and is read under both, so those locks order every
+//! access. A notified thread re-acquires the lock before returning, so it
+//! sees the notifier's writes through the lock's Acquire/Release.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -58,31 +57,21 @@ use super::fairness::Fairness;
 use super::lock::{Lock, LockGuard};
 use super::lock_builder::LockBuilder;
 use super::lock_error::LockError;
-use super::lock_word::Failure;
+use super::lock_word::{Failure, LockWord};
 use crate::diagnostics::{hooks, Deadlock};
-use crate::loom::sync::atomic::{AtomicU64, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
-use crate::wait::{self, tid, FilterOp, Meta, Owner, Park, Spin, WaitKind, Waiter};
+use crate::wait::{self, tid, FilterOp, Meta, Owner, Park, WaitKind, Waiter};
 use crate::wait::{DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN};
 
-const ABSENT_ONE: u64 = 1;
-const ABSENT_MASK: u64 = 0xffff_ffff;
-const PENDING_ONE: u64 = 1 << 32;
-
-#[inline]
-fn absent(w: u64) -> u64 {
-    w & ABSENT_MASK
+/// The parts of a condition's state guarded by its lock (module docs).
+#[derive(Debug, Default)]
+struct Tickets {
+    registered: usize,
+    next_ticket: u64,
+    pending: usize,
+    pending_bound: u64,
 }
-
-#[inline]
-fn pending(w: u64) -> u64 {
-    w >> 32
-}
-
-/// Spin steps a waiter watches for a notification before parking: about
-/// 2^8 `spin_loop` hints, a few microseconds, enough for a ping-pong partner
-/// on another core to answer, short enough not to burn a core otherwise.
-const WAIT_SPIN_STEPS: u32 = 8;
 
 /// A condition variable (Python's `threading.Condition`) that owns its lock
 /// and the data the condition is about.
@@ -132,11 +121,11 @@ const WAIT_SPIN_STEPS: u32 = 8;
 /// ```
 pub struct Condition<T = ()> {
     lock: Lock<T>,
-    waiters: AtomicU64,
-    registered: UnsafeCell<usize>,
+    absent: AtomicUsize,
+    tickets: UnsafeCell<Tickets>,
 }
 
-// SAFETY: `registered` is only touched with the lock held; the data is
+// SAFETY: `tickets` is only touched with the lock held; the data is
 // guarded by the lock, as for `Lock<T>`.
 unsafe impl<T: Send> Sync for Condition<T> {}
 // SAFETY: owning the condition owns the `T`.
@@ -217,8 +206,8 @@ impl<T> Condition<T> {
     pub(crate) fn from_parts(meta: Meta, fairness: Fairness, value: T) -> Condition<T> {
         Condition {
             lock: Lock::from_parts(meta, fairness, value),
-            waiters: AtomicU64::new(0),
-            registered: UnsafeCell::new(0),
+            absent: AtomicUsize::new(0),
+            tickets: UnsafeCell::new(Tickets::default()),
         }
     }
 
@@ -334,111 +323,27 @@ impl<T> Condition<T> {
 
     #[inline]
     fn key(&self) -> usize {
-        &self.waiters as *const AtomicU64 as usize
+        &self.absent as *const AtomicUsize as usize
     }
 
-    /// Leaves `absent`, taking a pending notification if there is one.
-    /// Returns whether one was taken.
-    fn leave(&self) -> bool {
-        // Relaxed: module docs, "Orderings".
-        let mut w = self.waiters.load(Ordering::Relaxed);
-        loop {
-            let new = if pending(w) > 0 {
-                w - PENDING_ONE - ABSENT_ONE
-            } else {
-                w - ABSENT_ONE
-            };
-            // Relaxed: as above; the CAS keeps the counts exact.
-            match self
-                .waiters
-                .compare_exchange_weak(w, new, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => return pending(w) > 0,
-                Err(x) => w = x,
-            }
-        }
-    }
-
-    /// Takes a pending notification (and leaves `absent`) if there is one.
-    fn take_pending(&self) -> bool {
-        // Relaxed: module docs, "Orderings".
-        let mut w = self.waiters.load(Ordering::Relaxed);
-        while pending(w) > 0 {
-            // Relaxed: as above.
-            match self.waiters.compare_exchange_weak(
-                w,
-                w - PENDING_ONE - ABSENT_ONE,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(x) => w = x,
-            }
-        }
-        false
-    }
-
-    /// The waiting part of `wait`, lock released: `true` if notified.
-    fn block(&self, deadline: Option<Instant>, site: &'static Location<'static>) -> bool {
-        let mut spin = Spin::with_steps(WAIT_SPIN_STEPS);
-        if deadline.map_or(true, |d| d > Instant::now()) {
-            loop {
-                if self.take_pending() {
-                    return true;
-                }
-                if !spin.spin() {
-                    break;
-                }
-            }
-        }
-        let mut waiter = Waiter::new(
-            WaitKind::Condition,
-            &self.waiters,
-            self.lock.word().meta(),
-            Owner::None,
-            site,
-            deadline,
-        );
-        loop {
-            if waiter.timed_out() {
-                return self.leave();
-            }
-            let validate = || {
-                // Absent -> queued, unless a notification is pending: then
-                // take it and do not sleep.
-                !self.take_pending() && {
-                    // Relaxed: module docs; under the bucket lock, so no
-                    // notifier runs between this and the enqueue.
-                    self.waiters.fetch_sub(ABSENT_ONE, Ordering::Relaxed);
-                    true
-                }
-            };
-            let timed_out = |_key: usize, _last: bool| {
-                // Queued -> absent (Relaxed: module docs).
-                self.waiters.fetch_add(ABSENT_ONE, Ordering::Relaxed);
-            };
-            // SAFETY: the key is the address of this condition's `waiters`,
-            // which it owns; `validate` and `timed_out` only touch atomics
-            // (no panic, no park); `before_sleep` does nothing.
-            let r =
-                unsafe { waiter.park(self.key(), validate, || {}, timed_out, DEFAULT_PARK_TOKEN) };
-            match r {
-                Park::Unparked(_) | Park::Invalid => return true,
-                Park::TimedOut => return self.leave(),
-                // Dequeued by a detection check or an early timer: absent
-                // again (the time-out callback ran), so park again.
-                Park::Retry | Park::Deadlock(_) => {}
-            }
-        }
+    /// Runs `f` on the lock-guarded part of the state.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread must hold the lock.
+    #[inline]
+    unsafe fn tickets<R>(&self, f: impl FnOnce(&mut Tickets) -> R) -> R {
+        // SAFETY: the caller holds the lock, which guards `tickets`, and no
+        // reference escapes `f`.
+        self.tickets.with_mut(|p| f(unsafe { &mut *p }))
     }
 
     /// Wakes up to `n` waiters (lock held by the caller). Returns how many.
     fn notify_n(&self, n: usize) -> usize {
-        // SAFETY: the caller holds the lock, which guards `registered`.
-        if n == 0 || self.registered.with(|p| unsafe { *p }) == 0 {
+        // SAFETY: the caller (a guard) holds the lock.
+        if n == 0 || unsafe { self.tickets(|t| t.registered) } == 0 {
             return 0;
         }
-        let n = n.min(ABSENT_MASK as usize);
         let mut left = n;
         let mut handed = 0usize;
         let filter = |_token| {
@@ -450,34 +355,27 @@ impl<T> Condition<T> {
             }
         };
         let callback = |result: wait::UnparkResult| {
-            let rest = (n - result.unparked_threads) as u64;
+            let rest = n - result.unparked_threads;
             if rest > 0 {
-                // Relaxed: module docs, "Orderings".
-                let mut w = self.waiters.load(Ordering::Relaxed);
-                loop {
-                    let give = rest.min(absent(w) - pending(w));
-                    if give == 0 {
-                        break;
-                    }
-                    // Relaxed: as above.
-                    match self.waiters.compare_exchange_weak(
-                        w,
-                        w + give * PENDING_ONE,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    ) {
-                        Ok(_) => {
-                            handed = give as usize;
-                            break;
+                // Relaxed: stable here (module docs, "Orderings").
+                let absent = self.absent.load(Ordering::Relaxed);
+                // SAFETY: the notifier holds the lock.
+                unsafe {
+                    self.tickets(|t| {
+                        let give = rest.min(absent.saturating_sub(t.pending));
+                        if give > 0 {
+                            t.pending += give;
+                            t.pending_bound = t.next_ticket;
+                            handed = give;
                         }
-                        Err(x) => w = x,
-                    }
-                }
+                    })
+                };
             }
             DEFAULT_UNPARK_TOKEN
         };
-        // SAFETY: the key is this condition's `waiters` address; the filter
-        // and callback only touch atomics and locals (no panic, no park).
+        // SAFETY: the key is this condition's `absent` address, which it
+        // owns; the filter and callback only touch atomics, locals and the
+        // lock-guarded tickets (no panic, no park).
         let r = unsafe { wait::unpark_filter(self.key(), filter, callback) };
         r.unparked_threads + handed
     }
@@ -628,26 +526,99 @@ impl<'a, T> ConditionGuard<'a, T> {
     ) -> bool {
         let cond = self.cond;
         let word = cond.lock.word();
-        // SAFETY: we hold the lock, which guards `registered`.
-        cond.registered.with_mut(|p| unsafe { *p += 1 });
-        // Relaxed: module docs, "Orderings" (the lock orders it).
-        cond.waiters.fetch_add(ABSENT_ONE, Ordering::Relaxed);
-        word.unlock_owned();
-        hooks::released(word.addr());
-
-        let notified = cond.block(deadline, site);
-
         let me = tid::current();
-        if !word.lock_fast(me) {
-            // A deadlock verdict cannot be returned from here (the guard
-            // must hold the lock again): keep waiting for the lock.
-            while let Err(Failure::Deadlock(_)) = word.lock_slow(me, WaitKind::Lock, site, None) {}
-        }
-        hooks::acquired(WaitKind::Lock, word.addr(), word.meta(), site);
+        // SAFETY: we hold the lock.
+        let ticket = unsafe {
+            cond.tickets(|t| {
+                t.registered += 1;
+                t.next_ticket += 1;
+                t.next_ticket - 1
+            })
+        };
+        let mut waiter = Waiter::new(
+            WaitKind::Condition,
+            &cond.absent,
+            word.meta(),
+            Owner::None,
+            site,
+            deadline,
+        );
+        let mut absent = false;
+        let notified = loop {
+            if absent {
+                // Back from a time-out or a detection check, lock held.
+                // SAFETY: we hold the lock.
+                let took = unsafe {
+                    cond.tickets(|t| {
+                        if t.pending > 0 && ticket < t.pending_bound {
+                            t.pending -= 1;
+                            true
+                        } else {
+                            false
+                        }
+                    })
+                };
+                if took || waiter.timed_out() {
+                    // Relaxed: module docs, "Orderings".
+                    cond.absent.fetch_sub(1, Ordering::Relaxed);
+                    break took;
+                }
+            }
+            let was_absent = absent;
+            let validate = || {
+                if was_absent {
+                    // Absent -> queued (Relaxed: module docs).
+                    cond.absent.fetch_sub(1, Ordering::Relaxed);
+                }
+                true
+            };
+            let before_sleep = || {
+                // Queued: now let the notifier in.
+                word.unlock_owned();
+            };
+            let timed_out = |_key: usize, _last: bool| {
+                // Queued -> absent (Relaxed: module docs).
+                cond.absent.fetch_add(1, Ordering::Relaxed);
+            };
+            hooks::released(word.addr());
+            // SAFETY: the key is the address of this condition's `absent`,
+            // which it owns; `validate` and `timed_out` only touch an atomic
+            // (no panic, no park); `before_sleep` releases the lock, which
+            // may unpark (allowed) but neither parks nor panics.
+            let r = unsafe {
+                waiter.park(
+                    cond.key(),
+                    validate,
+                    before_sleep,
+                    timed_out,
+                    DEFAULT_PARK_TOKEN,
+                )
+            };
+            if let Park::Invalid = r {
+                // `validate` always agrees, so this does not happen; if it
+                // did, nothing changed and the lock is still held.
+                continue;
+            }
+            relock(word, me, site);
+            match r {
+                Park::Unparked(_) => break true,
+                _ => absent = true,
+            }
+        };
         // SAFETY: we hold the lock again.
-        cond.registered.with_mut(|p| unsafe { *p -= 1 });
+        unsafe { cond.tickets(|t| t.registered -= 1) };
         notified
     }
+}
+
+/// Takes the condition's lock again after a wait (the guard must hold it on
+/// return, so a deadlock verdict cannot be returned from here: the thread
+/// keeps waiting for the lock).
+fn relock(word: &LockWord, me: tid::Tid, site: &'static Location<'static>) {
+    if !word.lock_fast(me) {
+        while let Err(Failure::Deadlock(_)) = word.lock_slow(me, WaitKind::Lock, site, None) {}
+    }
+    hooks::acquired(WaitKind::Lock, word.addr(), word.meta(), site);
 }
 
 impl<T> Deref for ConditionGuard<'_, T> {
