@@ -304,7 +304,7 @@ fn raw_lock_stress_exact() {
             lock: RawLock,
             value: std::cell::UnsafeCell<u64>,
         }
-        // SAFETY (test): `value` is only touched while `lock` is held.
+        // SAFETY: `value` is only touched while `lock` is held.
         unsafe impl Sync for Shared {}
         let s = Arc::new(Shared {
             lock: RawLock::new(),
