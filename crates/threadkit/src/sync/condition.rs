@@ -48,6 +48,7 @@
 //! access. A notified thread re-acquires the lock before returning, so it
 //! sees the notifier's writes through the lock's Acquire/Release.
 
+use std::cell::Cell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
@@ -57,12 +58,12 @@ use super::fairness::Fairness;
 use super::lock::{Lock, LockGuard};
 use super::lock_builder::LockBuilder;
 use super::lock_error::LockError;
-use super::lock_word::{Failure, LockWord};
+use super::lock_word::{clock_units, park_token, Failure, LockWord, TOKEN_HANDOFF};
 use crate::diagnostics::{hooks, Deadlock};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
-use crate::wait::{self, tid, FilterOp, Meta, Owner, Park, WaitKind, Waiter};
-use crate::wait::{DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN};
+use crate::wait::DEFAULT_UNPARK_TOKEN;
+use crate::wait::{self, tid, Meta, Owner, Park, RequeueOp, WaitKind, Waiter};
 
 /// The parts of a condition's state guarded by its lock (module docs).
 #[derive(Debug, Default)]
@@ -339,45 +340,67 @@ impl<T> Condition<T> {
     }
 
     /// Wakes up to `n` waiters (lock held by the caller). Returns how many.
+    ///
+    /// The woken threads could not run anyway until the caller releases the
+    /// lock, so they are not woken here: they are moved from the
+    /// condition's queue onto the lock's queue (`PARKED` set on the lock
+    /// word), and the caller's release wakes (or hands the lock to) them one
+    /// by one. No thundering herd on `notify_all`, and one wake-up per
+    /// notified thread.
     fn notify_n(&self, n: usize) -> usize {
         // SAFETY: the caller (a guard) holds the lock.
         if n == 0 || unsafe { self.tickets(|t| t.registered) } == 0 {
             return 0;
         }
-        let mut left = n;
+        let word = self.lock.word();
+        let mut moved = 0usize;
         let mut handed = 0usize;
-        let filter = |_token| {
-            if left == 0 {
-                FilterOp::Stop
-            } else {
-                left -= 1;
-                FilterOp::Unpark
+        while moved < n {
+            let all = n == usize::MAX;
+            let validate = || {
+                if all {
+                    RequeueOp::RequeueAll
+                } else {
+                    RequeueOp::RequeueOne
+                }
+            };
+            let callback = |_op: RequeueOp, result: wait::UnparkResult| {
+                if result.requeued_threads > 0 {
+                    word.set_parked();
+                } else {
+                    // The queue is empty: every other waiter is absent.
+                    // Relaxed: stable here (module docs, "Orderings").
+                    let absent = self.absent.load(Ordering::Relaxed);
+                    let rest = n - moved;
+                    // SAFETY: the notifier holds the lock.
+                    unsafe {
+                        self.tickets(|t| {
+                            let give = rest.min(absent.saturating_sub(t.pending));
+                            if give > 0 {
+                                t.pending += give;
+                                t.pending_bound = t.next_ticket;
+                                handed = give;
+                            }
+                        })
+                    };
+                }
+                DEFAULT_UNPARK_TOKEN
+            };
+            // SAFETY: both keys are addresses this condition owns (its
+            // `absent` and its lock's word); the callbacks only touch
+            // atomics, locals and the lock-guarded tickets (no panic, no
+            // park).
+            let r = unsafe { wait::unpark_requeue(self.key(), word.addr(), validate, callback) };
+            if r.requeued_threads == 0 {
+                break;
             }
-        };
-        let callback = |result: wait::UnparkResult| {
-            let rest = n - result.unparked_threads;
-            if rest > 0 {
-                // Relaxed: stable here (module docs, "Orderings").
-                let absent = self.absent.load(Ordering::Relaxed);
-                // SAFETY: the notifier holds the lock.
-                unsafe {
-                    self.tickets(|t| {
-                        let give = rest.min(absent.saturating_sub(t.pending));
-                        if give > 0 {
-                            t.pending += give;
-                            t.pending_bound = t.next_ticket;
-                            handed = give;
-                        }
-                    })
-                };
+            moved += r.requeued_threads;
+            if all {
+                // RequeueAll emptied the queue; the absent ones next.
+                continue;
             }
-            DEFAULT_UNPARK_TOKEN
-        };
-        // SAFETY: the key is this condition's `absent` address, which it
-        // owns; the filter and callback only touch atomics, locals and the
-        // lock-guarded tickets (no panic, no park).
-        let r = unsafe { wait::unpark_filter(self.key(), filter, callback) };
-        r.unparked_threads + handed
+        }
+        moved + handed
     }
 }
 
@@ -544,6 +567,7 @@ impl<'a, T> ConditionGuard<'a, T> {
             deadline,
         );
         let mut absent = false;
+        let mut first_parked = None;
         let notified = loop {
             if absent {
                 // Back from a time-out or a detection check, lock held.
@@ -565,6 +589,7 @@ impl<'a, T> ConditionGuard<'a, T> {
                 }
             }
             let was_absent = absent;
+            let requeued = Cell::new(false);
             let validate = || {
                 if was_absent {
                     // Absent -> queued (Relaxed: module docs).
@@ -576,33 +601,57 @@ impl<'a, T> ConditionGuard<'a, T> {
                 // Queued: now let the notifier in.
                 word.unlock_owned();
             };
-            let timed_out = |_key: usize, _last: bool| {
-                // Queued -> absent (Relaxed: module docs).
-                cond.absent.fetch_add(1, Ordering::Relaxed);
+            let timed_out = |key: usize, last: bool| {
+                if key == word.addr() {
+                    // Notified (moved to the lock's queue) and then timed
+                    // out there: a lock waiter leaving.
+                    requeued.set(true);
+                    if last {
+                        word.clear_parked();
+                    }
+                } else {
+                    // Queued -> absent (Relaxed: module docs).
+                    cond.absent.fetch_add(1, Ordering::Relaxed);
+                }
             };
             hooks::released(word.addr());
+            let since = *first_parked.get_or_insert_with(clock_units);
             // SAFETY: the key is the address of this condition's `absent`,
-            // which it owns; `validate` and `timed_out` only touch an atomic
-            // (no panic, no park); `before_sleep` releases the lock, which
-            // may unpark (allowed) but neither parks nor panics.
+            // which it owns; `validate` and `timed_out` only touch atomics
+            // and a local cell (no panic, no park); `before_sleep` releases
+            // the lock, which may unpark (allowed) but neither parks nor
+            // panics.
             let r = unsafe {
                 waiter.park(
                     cond.key(),
                     validate,
                     before_sleep,
                     timed_out,
-                    DEFAULT_PARK_TOKEN,
+                    park_token(me, since),
                 )
             };
-            if let Park::Invalid = r {
+            match r {
                 // `validate` always agrees, so this does not happen; if it
                 // did, nothing changed and the lock is still held.
-                continue;
-            }
-            relock(word, me, site);
-            match r {
-                Park::Unparked(_) => break true,
-                _ => absent = true,
+                Park::Invalid => continue,
+                // Notified, then handed the lock by its releaser.
+                Park::Unparked(TOKEN_HANDOFF) => {
+                    word.acquired_by_handoff(me);
+                    hooks::acquired(WaitKind::Lock, word.addr(), word.meta(), site);
+                    break true;
+                }
+                // Notified, then woken by the lock's release: retry it.
+                Park::Unparked(_) => {
+                    relock(word, me, site);
+                    break true;
+                }
+                _ => {
+                    relock(word, me, site);
+                    if requeued.get() {
+                        break true;
+                    }
+                    absent = true;
+                }
             }
         };
         // SAFETY: we hold the lock again.

@@ -80,7 +80,7 @@ const INFO_META: u32 = !INFO_FIFO;
 pub(crate) const STARVING_AFTER_US: u64 = 500;
 
 /// Unpark token: the lock was handed to the woken thread.
-const TOKEN_HANDOFF: UnparkToken = UnparkToken(1);
+pub(crate) const TOKEN_HANDOFF: UnparkToken = UnparkToken(1);
 /// Unpark token: the lock was freed; the woken thread retries.
 const TOKEN_RETRY: UnparkToken = DEFAULT_UNPARK_TOKEN;
 
@@ -112,7 +112,7 @@ fn owner_bits(tid: Tid) -> u32 {
 
 /// A process-wide clock in units of 1,024 ns, truncated to 32 bits (wraps
 /// every ~73 minutes; only differences of recent values are used).
-fn clock_units() -> u32 {
+pub(crate) fn clock_units() -> u32 {
     if cfg!(loom) {
         return 0;
     }
@@ -123,7 +123,7 @@ fn clock_units() -> u32 {
 
 /// The park token of a waiter: its tid in the low 32 bits and, on 64-bit
 /// targets, when it first parked (in [`clock_units`]) in the high 32 bits.
-fn park_token(tid: Tid, first_parked: u32) -> ParkToken {
+pub(crate) fn park_token(tid: Tid, first_parked: u32) -> ParkToken {
     ParkToken(((u64::from(first_parked) << 32) | u64::from(tid.get())) as usize)
 }
 
@@ -327,10 +327,7 @@ impl LockWord {
             };
             match r {
                 Park::Unparked(TOKEN_HANDOFF) => {
-                    // Acquire: pairs with the releaser's Release hand-off
-                    // (module docs, "Orderings").
-                    let s = self.state.load(Ordering::Acquire);
-                    debug_assert_eq!(s >> OWNER_SHIFT, me.get());
+                    self.acquired_by_handoff(me);
                     return Ok(());
                 }
                 Park::Unparked(_) | Park::Invalid | Park::Retry => spin.reset(),
@@ -338,6 +335,30 @@ impl LockWord {
                 Park::Deadlock(d) => return Err(Failure::Deadlock(d)),
             }
         }
+    }
+
+    /// After a wake-up with [`TOKEN_HANDOFF`]: the lock is ours; re-read
+    /// the word so the hand-off is ordered (module docs, "Orderings").
+    #[inline]
+    pub(crate) fn acquired_by_handoff(&self, me: Tid) {
+        // Acquire: pairs with the releaser's Release hand-off.
+        let s = self.state.load(Ordering::Acquire);
+        debug_assert_eq!(s >> OWNER_SHIFT, me.get());
+    }
+
+    /// Marks the word as having parked threads (a `Condition` moving its
+    /// waiters onto this lock's queue, under both bucket locks).
+    pub(crate) fn set_parked(&self) {
+        // Relaxed: PARKED is a hint (module docs); the caller holds the
+        // bucket lock of this word.
+        self.state.fetch_or(PARKED, Ordering::Relaxed);
+    }
+
+    /// A thread requeued onto this word timed out and was the last one:
+    /// clear `PARKED` (under the bucket lock).
+    pub(crate) fn clear_parked(&self) {
+        // Relaxed: as in `set_parked`.
+        self.state.fetch_and(!PARKED, Ordering::Relaxed);
     }
 
     /// Release by the thread that took the lock (guards).
