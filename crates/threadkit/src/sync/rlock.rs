@@ -97,6 +97,8 @@ unsafe impl<T: Send> Send for RLock<T> {}
 #[must_use = "the acquisition is undone as soon as the guard is dropped"]
 pub struct RLockGuard<'a, T> {
     rlock: &'a RLock<T>,
+    /// The owner's tid, so the release needs no thread-local lookup.
+    me: u32,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -212,12 +214,12 @@ impl<T> RLock<T> {
     pub fn acquire(&self) -> RLockGuard<'_, T> {
         let me = tid::current();
         if self.word.owner_raw() == me.get() {
-            return self.reenter();
+            return self.reenter(me);
         }
         if !self.word.lock_fast(me) {
             self.acquire_contended(me, Location::caller());
         }
-        self.first(Location::caller())
+        self.first(me, Location::caller())
     }
 
     #[cold]
@@ -250,7 +252,7 @@ impl<T> RLock<T> {
     pub fn acquire_checked(&self) -> Result<RLockGuard<'_, T>, Deadlock> {
         let me = tid::current();
         if self.word.owner_raw() == me.get() {
-            return Ok(self.reenter());
+            return Ok(self.reenter(me));
         }
         if !self.word.lock_fast(me) {
             match self
@@ -262,7 +264,7 @@ impl<T> RLock<T> {
                 Err(Failure::TimedOut) => unreachable!("an untimed wait does not time out"),
             }
         }
-        Ok(self.first(Location::caller()))
+        Ok(self.first(me, Location::caller()))
     }
 
     /// Acquires within `timeout` (re-entry never waits); a zero timeout is
@@ -291,7 +293,7 @@ impl<T> RLock<T> {
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<RLockGuard<'_, T>, LockError> {
         let me = tid::current();
         if self.word.owner_raw() == me.get() {
-            return Ok(self.reenter());
+            return Ok(self.reenter(me));
         }
         if !self.word.lock_fast(me) {
             if timeout.is_zero() {
@@ -310,7 +312,7 @@ impl<T> RLock<T> {
                 }
             }
         }
-        Ok(self.first(Location::caller()))
+        Ok(self.first(me, Location::caller()))
     }
 
     /// Acquires if free or already owned by the caller; never waits.
@@ -337,10 +339,10 @@ impl<T> RLock<T> {
     pub fn try_acquire(&self) -> Result<RLockGuard<'_, T>, LockError> {
         let me = tid::current();
         if self.word.owner_raw() == me.get() {
-            return Ok(self.reenter());
+            return Ok(self.reenter(me));
         }
         if self.word.try_lock(me) {
-            Ok(self.first(Location::caller()))
+            Ok(self.first(me, Location::caller()))
         } else {
             Err(LockError::WouldBlock)
         }
@@ -411,7 +413,7 @@ impl<T> RLock<T> {
 
     /// Re-entry by the owner: count + 1.
     #[inline]
-    fn reenter(&self) -> RLockGuard<'_, T> {
+    fn reenter(&self, me: Tid) -> RLockGuard<'_, T> {
         // SAFETY: the caller checked that this thread owns the lock; only
         // the owner touches the count.
         self.count.with_mut(|p| unsafe {
@@ -421,13 +423,14 @@ impl<T> RLock<T> {
         });
         RLockGuard {
             rlock: self,
+            me: me.get(),
             _not_send: PhantomData,
         }
     }
 
     /// First acquisition (the word was just taken): count = 1.
     #[inline]
-    fn first(&self, site: &'static Location<'static>) -> RLockGuard<'_, T> {
+    fn first(&self, me: Tid, site: &'static Location<'static>) -> RLockGuard<'_, T> {
         // SAFETY: this thread just took the word, so it is the owner; the
         // previous owner's writes to the count are ordered before ours by
         // its Release and our Acquire on the word.
@@ -435,14 +438,15 @@ impl<T> RLock<T> {
         hooks::acquired(WaitKind::RLock, self.word.addr(), self.word.meta(), site);
         RLockGuard {
             rlock: self,
+            me: me.get(),
             _not_send: PhantomData,
         }
     }
 
     /// Undoes one acquisition by the calling thread.
     #[inline]
-    fn release_one(&self) -> Result<(), LockError> {
-        if !self.is_owned() {
+    fn release_one(&self, me: u32) -> Result<(), LockError> {
+        if self.word.owner_raw() != me {
             return Err(LockError::NotOwner);
         }
         // SAFETY: the caller owns the lock (checked above).
@@ -485,7 +489,7 @@ impl RLock<()> {
     /// assert!(matches!(r.release(), Err(LockError::NotOwner)));
     /// ```
     pub fn release(&self) -> Result<(), LockError> {
-        self.release_one()
+        self.release_one(tid::current().get())
     }
 }
 
@@ -523,7 +527,7 @@ impl<T> Drop for RLockGuard<'_, T> {
     fn drop(&mut self) {
         // An `RLock<()>` released by hand (`release()`) may already be free
         // or re-taken by another thread: then there is nothing to undo.
-        let _ = self.rlock.release_one();
+        let _ = self.rlock.release_one(self.me);
     }
 }
 
