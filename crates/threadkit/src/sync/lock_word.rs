@@ -39,6 +39,10 @@
 //!   [`Fairness::Eventual`] when the chosen waiter first parked more than
 //!   [`STARVING_AFTER_US`] microseconds ago (its park token carries its
 //!   tid and when it first parked), so barging can never starve a waiter.
+//!   A thread makes such a fair hand-off at most once per that period
+//!   (`fair_release_due`), so under heavy contention most releases still
+//!   let the running threads barge (throughput), and a starving waiter
+//!   waits at most about one period more.
 //! - **Time-outs**: a waiter that times out is dequeued under the bucket
 //!   lock; if it was the last one it clears `PARKED`.
 //!
@@ -137,6 +141,29 @@ fn is_starving(token: ParkToken) -> bool {
     let since = ((token.0 as u64) >> 32) as u32;
     let waited = clock_units().wrapping_sub(since);
     u64::from(waited) * 1024 >= STARVING_AFTER_US * 1000
+}
+
+/// Rate limit of eventual fairness: whether the releasing thread may hand
+/// the lock to a starving waiter now. Each thread does so at most once per
+/// [`STARVING_AFTER_US`], so a heavily contended lock does not turn into a
+/// convoy of hand-offs (each one waits for a sleeping thread to wake), while
+/// a starving waiter still gets the lock within about that long.
+fn fair_release_due() -> bool {
+    std::thread_local! {
+        static NEXT_FAIR: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    let now = clock_units();
+    NEXT_FAIR
+        .try_with(|next| {
+            // Wrapping comparison: `now` is at or past `next`.
+            if now.wrapping_sub(next.get()) < (1 << 31) {
+                next.set(now.wrapping_add((STARVING_AFTER_US * 1000 / 1024) as u32));
+                true
+            } else {
+                false
+            }
+        })
+        .unwrap_or(true)
 }
 
 /// Reads the owner out of a lock word for the deadlock detector.
@@ -418,7 +445,7 @@ impl LockWord {
             if outcome.get() != Outcome::NoWaiter {
                 return FilterOp::Stop;
             }
-            let handoff = fifo || is_starving(token);
+            let handoff = fifo || (is_starving(token) && fair_release_due());
             let next = token.0 as u32;
             // Relaxed: a guess for the CAS.
             let mut s = self.state.load(Ordering::Relaxed);
