@@ -69,11 +69,14 @@ fn run(shared: &Shared, index: usize) {
         };
         if let Some(msg) = failure {
             shared.break_pool(format!("a worker's initializer failed: {msg}"), true);
+            // Relaxed: probe snapshots, as below.
             slot.busy.store(false, Ordering::Relaxed);
             slot.tid.store(0, Ordering::Relaxed);
             return;
         }
     }
+    // Relaxed stores of `busy` and `tid` below: snapshots for the deadlock
+    // probe, which confirms a cycle over two walks (see `pool_table`).
     let mut busy = true;
     loop {
         match pop(shared) {
@@ -95,6 +98,7 @@ fn run(shared: &Shared, index: usize) {
             }
         }
     }
+    // Relaxed: probe snapshot.
     slot.tid.store(0, Ordering::Relaxed);
 }
 
