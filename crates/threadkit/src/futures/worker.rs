@@ -138,7 +138,10 @@ fn report_panic(p: &(dyn std::any::Any + Send)) {
     let name = registry::current_if_bound()
         .map(|i| i.name().to_string())
         .unwrap_or_default();
-    eprintln!(
+    // Not `eprintln!`: it panics if stderr is closed (see `state.rs`).
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "threadkit: a task run with execute() on {name} panicked: {}",
         panic_message(p)
     );
