@@ -698,6 +698,21 @@ impl<T: Send + 'static> Completer<T> {
         self.inner.header.state() & PHASE == CANCELLED
     }
 
+    /// Cancels the future if it is still pending (the executor side of
+    /// `Future::cancel`, e.g. for a task dropped from a queue): `true` if it
+    /// is (now) cancelled, `false` once it runs or finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (f, c) = threadkit::Future::<u8>::pending();
+    /// assert!(c.cancel());
+    /// assert!(f.cancelled());
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.inner.header.cancel()
+    }
+
     /// Completes the future with `value` (a cancelled future stays
     /// cancelled and `value` is dropped).
     ///
