@@ -821,3 +821,22 @@ fn workers_are_registered_threads() {
             .any(|t| t.name() == "Registered_0"));
     });
 }
+
+#[test]
+fn completer_cancel_then_completion_is_ignored() {
+    watchdog(|| {
+        let (f, c) = Future::<u8>::pending();
+        assert!(!c.cancelled());
+        assert!(c.cancel());
+        assert!(c.cancelled() && f.cancelled());
+        assert!(!c.set_running(), "a cancelled task must not run");
+        c.set_result(1);
+        assert_eq!(f.result(), Err(FutureError::Cancelled));
+
+        let (f, c) = Future::<u8>::pending();
+        assert!(c.set_running());
+        assert!(!c.cancel(), "running: too late to cancel");
+        c.set_result(2);
+        assert_eq!(f.into_result(), Ok(2));
+    });
+}
