@@ -840,3 +840,41 @@ fn completer_cancel_then_completion_is_ignored() {
         assert_eq!(f.into_result(), Ok(2));
     });
 }
+
+#[test]
+fn wait_on_many_futures() {
+    watchdog(|| {
+        let p = pool(2);
+        let gate = Gate::new();
+        let fs: Vec<_> = (0..50_000u32)
+            .map(|i| {
+                let g = gate.clone();
+                p.submit(move || {
+                    if i == 0 {
+                        g.wait();
+                    }
+                    if i == 40_000 {
+                        panic!("one failure");
+                    }
+                    i
+                })
+                .unwrap()
+            })
+            .collect();
+        let r = wait(&fs, ReturnWhen::FirstException);
+        assert!(r.done.iter().any(|f| f.failed_for_test()));
+        assert!(r.not_done.iter().any(|f| f.same(&fs[0])));
+        gate.open();
+        let r = wait(&fs, ReturnWhen::AllCompleted);
+        assert_eq!((r.done.len(), r.not_done.len()), (50_000, 0));
+    });
+}
+
+trait FailedForTest {
+    fn failed_for_test(&self) -> bool;
+}
+impl<T> FailedForTest for Future<T> {
+    fn failed_for_test(&self) -> bool {
+        matches!(self.try_exception(), Ok(Some(_)))
+    }
+}

@@ -110,11 +110,26 @@ fn unique<'a, T: 'a>(futures: impl IntoIterator<Item = &'a Future<T>>) -> Vec<&'
         .collect()
 }
 
-fn satisfied<T>(fs: &[&Future<T>], return_when: ReturnWhen) -> bool {
-    match return_when {
-        ReturnWhen::FirstCompleted => fs.iter().any(|f| f.done()),
-        ReturnWhen::FirstException => fs.iter().any(|f| f.failed()) || fs.iter().all(|f| f.done()),
-        ReturnWhen::AllCompleted => fs.iter().all(|f| f.done()),
+/// Progress of a `wait`, kept incrementally so each wake-up costs the
+/// number of futures that finished, not the number watched.
+struct Progress {
+    total: usize,
+    done: usize,
+    failed: bool,
+}
+
+impl Progress {
+    fn saw_done<T>(&mut self, f: &Future<T>) {
+        self.done += 1;
+        self.failed |= f.failed();
+    }
+
+    fn satisfied(&self, return_when: ReturnWhen) -> bool {
+        match return_when {
+            ReturnWhen::FirstCompleted => self.done > 0,
+            ReturnWhen::FirstException => self.failed || self.done == self.total,
+            ReturnWhen::AllCompleted => self.done == self.total,
+        }
     }
 }
 
@@ -125,28 +140,47 @@ pub(super) fn wait_deadline<'a, T: 'a>(
     site: &'static Location<'static>,
 ) -> Done<'a, T> {
     let fs = unique(futures);
-    if !satisfied(&fs, return_when) && !deadline.is_some_and(|d| Instant::now() >= d) {
+    let mut progress = Progress {
+        total: fs.len(),
+        done: 0,
+        failed: false,
+    };
+    let done_at_start: Vec<bool> = fs.iter().map(|f| f.done()).collect();
+    for (f, _) in fs.iter().zip(&done_at_start).filter(|(_, &d)| d) {
+        progress.saw_done(f);
+    }
+    if !progress.satisfied(return_when) && !deadline.is_some_and(|d| Instant::now() >= d) {
         let multi = Arc::new(Multi::new());
-        let mut regs = Vec::with_capacity(fs.len());
+        let mut regs = vec![None; fs.len()];
         for (i, f) in fs.iter().enumerate() {
-            if let Ok(id) = f.header().register(Action::Multi(multi.clone(), i)) {
-                regs.push((i, id));
+            if done_at_start[i] {
+                continue;
+            }
+            match f.header().register(Action::Multi(multi.clone(), i)) {
+                Ok(id) => regs[i] = Some(id),
+                // Finished since the scan: never registered, counted once here.
+                Err(_) => progress.saw_done(f),
             }
         }
-        let mut scratch = Vec::new();
+        let mut notified = Vec::new();
         loop {
             let seen = multi.seq();
-            multi.drain(&mut scratch);
-            scratch.clear();
-            if satisfied(&fs, return_when) {
+            multi.drain(&mut notified);
+            for i in notified.drain(..) {
+                // Each registered future notifies once, when it completes.
+                progress.saw_done(fs[i]);
+            }
+            if progress.satisfied(return_when) {
                 break;
             }
             if let Woke::TimedOut = multi.wait(seen, deadline, site) {
                 break;
             }
         }
-        for (i, id) in regs {
-            fs[i].header().deregister(id);
+        for (i, id) in regs.into_iter().enumerate() {
+            if let Some(id) = id {
+                fs[i].header().deregister(id);
+            }
         }
     }
     let (done, not_done) = fs.into_iter().partition(|f| f.done());
