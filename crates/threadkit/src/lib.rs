@@ -11,16 +11,28 @@
 mod loom;
 
 pub mod diagnostics;
+mod local;
 mod registry;
 mod sync;
+mod thread;
+mod timer;
 mod wait;
 
-pub use crate::sync::{
-    condition::{Condition, ConditionGuard},
-    fairness::Fairness,
-    lock::{Lock, LockGuard},
-    lock_builder::LockBuilder,
-    lock_error::LockError,
-    raw_lock::RawLock,
-    rlock::{RLock, RLockGuard},
+pub use crate::{
+    local::Local,
+    sync::{
+        condition::{Condition, ConditionGuard},
+        fairness::Fairness,
+        lock::{Lock, LockGuard},
+        lock_builder::LockBuilder,
+        lock_error::LockError,
+        raw_lock::RawLock,
+        rlock::{RLock, RLockGuard},
+    },
+    thread::{
+        active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
+        main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
+        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef,
+    },
+    timer::Timer,
 };
