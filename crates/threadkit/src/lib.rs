@@ -10,6 +10,9 @@
 
 mod loom;
 
+#[cfg(all(feature = "process", unix))]
+pub mod process;
+
 pub mod diagnostics;
 mod registry;
 mod sync;
