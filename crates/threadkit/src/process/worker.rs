@@ -1,11 +1,12 @@
 //! The worker loop: what a child process runs instead of the program's
 //! `main` once [`init`](super::init) recognises it.
 //!
-//! It reads request frames, runs each named function under
-//! `catch_unwind`, and writes one reply per request, in order. Replies are
-//! buffered and flushed whenever no complete request is waiting in the
-//! input buffer, so a burst of small tasks costs one `write` per burst, and
-//! a lone task is answered at once.
+//! It reads request frames (buffered: a burst of requests costs one `read`),
+//! runs each named function under `catch_unwind`, and writes each reply
+//! before it starts the next task. Batching replies would save a `write`
+//! per task, but a task that then aborts or calls `exit` would take the
+//! finished tasks' replies down with it, and the parent could no longer
+//! tell which task killed the worker.
 //!
 //! It exits (code 0) at end-of-file on its requests: the parent closed its
 //! end (shutdown, retirement after `max_tasks_per_child`) or died. A task
@@ -43,14 +44,6 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Whether `buf` starts with a whole frame.
-fn has_frame(buf: &[u8]) -> bool {
-    buf.len() >= 4 && {
-        let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-        buf.len() >= 4 + len
-    }
-}
-
 /// Runs the worker and exits the process; returns only if `value` is not a
 /// worker description (then the caller goes on as a normal program).
 pub(crate) fn run(registry: &Registry, value: &str) -> Option<std::convert::Infallible> {
@@ -85,12 +78,7 @@ pub(crate) fn run(registry: &Registry, value: &str) -> Option<std::convert::Infa
     let mut body = Vec::new();
     let mut out = Vec::with_capacity(64 * 1024);
     loop {
-        if !out.is_empty() && !has_frame(input.buffer()) {
-            if output.write_all(&out).is_err() {
-                break;
-            }
-            out.clear();
-        }
+        out.clear();
         match codec::read_frame(&mut input, &mut body) {
             Ok(true) => {}
             _ => break,
@@ -125,8 +113,10 @@ pub(crate) fn run(registry: &Registry, value: &str) -> Option<std::convert::Infa
                 }
             }
         }
+        if output.write_all(&out).is_err() {
+            break;
+        }
     }
-    let _ = output.write_all(&out);
     let _ = output.flush();
     std::process::exit(0);
 }
