@@ -141,20 +141,20 @@ const UNREGISTERED: Function<u64, u64> = threadkit::process_fn!(never_registered
 
 fn registry() -> Registry {
     Registry::new()
-        .add(SQUARE)
-        .add(ADD)
-        .add(BOOM)
-        .add(ABORT)
-        .add(EXIT99)
-        .add(KILL_SELF)
-        .add(OOM)
-        .add(SLEEP)
-        .add(PID)
-        .add(SAME_F64)
-        .add(BURN)
-        .add(ECHO)
-        .add(AFFINITY)
-        .add(OPAQUE)
+        .register(SQUARE)
+        .register(ADD)
+        .register(BOOM)
+        .register(ABORT)
+        .register(EXIT99)
+        .register(KILL_SELF)
+        .register(OOM)
+        .register(SLEEP)
+        .register(PID)
+        .register(SAME_F64)
+        .register(BURN)
+        .register(ECHO)
+        .register(AFFINITY)
+        .register(OPAQUE)
 }
 
 // ---- Process -----------------------------------------------------------
@@ -218,7 +218,7 @@ fn unregistered_and_unserializable_fail_at_the_call() {
     ));
     // Duplicate names are refused by init.
     assert_eq!(
-        process::init(Registry::new().add(SQUARE).add(SQUARE)),
+        process::init(Registry::new().register(SQUARE).register(SQUARE)),
         Err(ProcessError::DuplicateName(SQUARE.name().to_string()))
     );
 }
@@ -228,7 +228,10 @@ fn process_join_timeout_never_early() {
     p.start().unwrap();
     assert!(p.is_alive());
     let t = Instant::now();
-    assert_eq!(p.join_timeout(Duration::from_millis(50)), Err(ProcessError::Timeout));
+    assert_eq!(
+        p.join_timeout(Duration::from_millis(50)),
+        Err(ProcessError::Timeout)
+    );
     assert!(t.elapsed() >= Duration::from_millis(50));
     assert_eq!(p.try_join(), Err(ProcessError::Timeout));
     assert_eq!(p.join_timeout(Duration::from_secs(30)).unwrap(), 300);
@@ -237,8 +240,14 @@ fn process_join_timeout_never_early() {
 fn process_terminate_and_kill() {
     // CPython: test_terminate / test_kill: exitcode is -SIGTERM / -SIGKILL.
     for (sig, stop) in [
-        (libc::SIGTERM, Process::<u64>::terminate as fn(&Process<u64>) -> Result<(), ProcessError>),
-        (libc::SIGKILL, Process::<u64>::kill as fn(&Process<u64>) -> Result<(), ProcessError>),
+        (
+            libc::SIGTERM,
+            Process::<u64>::terminate as fn(&Process<u64>) -> Result<(), ProcessError>,
+        ),
+        (
+            libc::SIGKILL,
+            Process::<u64>::kill as fn(&Process<u64>) -> Result<(), ProcessError>,
+        ),
     ] {
         let p = Process::new(SLEEP, 60_000).unwrap();
         p.start().unwrap();
@@ -358,7 +367,8 @@ fn pool_panic_keeps_the_worker() {
 fn pool_replaces_a_dying_worker() {
     // CPython: test_killed_child (there, the whole pool breaks; here only
     // the running task fails, and the worker is replaced).
-    let cases: Vec<(Box<dyn Fn(&ProcessPool) -> _>, ExitStatus)> = vec![
+    type Crash = Box<dyn Fn(&ProcessPool) -> threadkit::process::Task<u64>>;
+    let cases: Vec<(Crash, ExitStatus)> = vec![
         (
             Box::new(|p: &ProcessPool| p.submit(EXIT99, ()).unwrap()),
             ExitStatus::Code(99),
@@ -381,7 +391,9 @@ fn pool_replaces_a_dying_worker() {
         let before = pool.worker_pids();
         let dead = crash(&pool);
         // Queued behind the crash, in the same single worker: must all run.
-        let after: Vec<_> = (0..50u64).map(|i| pool.submit(SQUARE, i).unwrap()).collect();
+        let after: Vec<_> = (0..50u64)
+            .map(|i| pool.submit(SQUARE, i).unwrap())
+            .collect();
         let e = dead.result().unwrap_err();
         assert_eq!(e, ProcessError::WorkerDied(status));
         assert!(e.to_string().contains(&status.to_string()), "{e}");
@@ -447,7 +459,9 @@ fn pool_shutdown() {
 
     // shutdown(wait) without cancel runs everything queued.
     let pool = ProcessPool::with_workers(2).unwrap();
-    let tasks: Vec<_> = (0..100u64).map(|i| pool.submit(SQUARE, i).unwrap()).collect();
+    let tasks: Vec<_> = (0..100u64)
+        .map(|i| pool.submit(SQUARE, i).unwrap())
+        .collect();
     pool.shutdown(true, false);
     for (i, t) in tasks.iter().enumerate() {
         assert_eq!(t.try_result().unwrap(), (i * i) as u64);
@@ -481,7 +495,9 @@ fn pool_terminate_and_kill_workers() {
     for kill in [false, true] {
         let pool = ProcessPool::with_workers(2).unwrap();
         let pids = pool.worker_pids();
-        let long: Vec<_> = (0..2).map(|_| pool.submit(SLEEP, 60_000).unwrap()).collect();
+        let long: Vec<_> = (0..2)
+            .map(|_| pool.submit(SLEEP, 60_000).unwrap())
+            .collect();
         let queued = pool.submit(SQUARE, 2).unwrap();
         while !long.iter().all(|t| t.running()) {
             std::thread::sleep(Duration::from_millis(1));
@@ -593,7 +609,10 @@ fn pool_cpu_bound_map_uses_both_workers() {
         .into_iter()
         .collect();
     assert!(!pids.is_empty());
-    assert_eq!(pool.map(BURN, vec![1000, 2000]).unwrap(), vec![burn(1000), burn(2000)]);
+    assert_eq!(
+        pool.map(BURN, vec![1000, 2000]).unwrap(),
+        vec![burn(1000), burn(2000)]
+    );
 }
 
 fn cpu_count_follows_affinity() {
@@ -670,7 +689,9 @@ fn run_role(role: &str) {
     let pool = ProcessPool::with_workers(2).unwrap();
     let pids = pool.worker_pids();
     let busy: Vec<_> = if role == "busy" {
-        (0..2).map(|_| pool.submit(SLEEP, 60_000).unwrap()).collect()
+        (0..2)
+            .map(|_| pool.submit(SLEEP, 60_000).unwrap())
+            .collect()
     } else {
         Vec::new()
     };
@@ -728,7 +749,10 @@ const TESTS: &[Test] = &[
         "unregistered_and_unserializable_fail_at_the_call",
         unregistered_and_unserializable_fail_at_the_call,
     ),
-    ("process_join_timeout_never_early", process_join_timeout_never_early),
+    (
+        "process_join_timeout_never_early",
+        process_join_timeout_never_early,
+    ),
     ("process_terminate_and_kill", process_terminate_and_kill),
     (
         "process_crashes_come_back_as_errors",
@@ -745,8 +769,14 @@ const TESTS: &[Test] = &[
     ("pool_max_tasks_per_child", pool_max_tasks_per_child),
     ("pool_shutdown", pool_shutdown),
     ("pool_cancel_pending_task", pool_cancel_pending_task),
-    ("pool_terminate_and_kill_workers", pool_terminate_and_kill_workers),
-    ("pool_result_timeout_never_early", pool_result_timeout_never_early),
+    (
+        "pool_terminate_and_kill_workers",
+        pool_terminate_and_kill_workers,
+    ),
+    (
+        "pool_result_timeout_never_early",
+        pool_result_timeout_never_early,
+    ),
     ("pool_stress_counts_exactly", pool_stress_counts_exactly),
     (
         "pool_cpu_bound_map_uses_both_workers",

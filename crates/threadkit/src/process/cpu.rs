@@ -21,9 +21,8 @@ pub fn cpu_count() -> usize {
         // passed is its real size.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         // SAFETY: valid pointer and size for the current process (pid 0).
-        let r = unsafe {
-            libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set)
-        };
+        let r =
+            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
         if r == 0 {
             // SAFETY: `set` was filled by the kernel.
             let n = unsafe { libc::CPU_COUNT(&set) };

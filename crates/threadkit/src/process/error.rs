@@ -96,7 +96,7 @@ impl fmt::Display for ExitStatus {
 /// use threadkit::process::ProcessError;
 ///
 /// let e = ProcessError::NotRegistered("demo::square".into());
-/// assert!(e.to_string().contains("Registry::add"));
+/// assert!(e.to_string().contains("Registry::register"));
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
@@ -155,7 +155,7 @@ impl fmt::Display for ProcessError {
             ProcessError::NotRegistered(n) => write!(
                 f,
                 "function `{n}` is not registered (or is registered with other argument or \
-                 result types): add it with Registry::add before calling process::init"
+                 result types): add it with Registry::register before calling process::init"
             ),
             ProcessError::DuplicateName(n) => write!(
                 f,
@@ -170,10 +170,9 @@ impl fmt::Display for ProcessError {
                 "broken pool: the worker process running the task ended ({s}) before it \
                  answered; the pool started a replacement, resubmit the task if it is safe"
             ),
-            ProcessError::Exited(s) => write!(
-                f,
-                "the child process ended ({s}) without returning a value"
-            ),
+            ProcessError::Exited(s) => {
+                write!(f, "the child process ended ({s}) without returning a value")
+            }
             ProcessError::ResultTaken => {
                 f.write_str("the value was already taken by an earlier call")
             }

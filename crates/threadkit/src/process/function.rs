@@ -94,7 +94,9 @@ impl<A, R> Copy for Function<A, R> {}
 
 impl<A, R> fmt::Debug for Function<A, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Function").field("name", &self.name).finish()
+        f.debug_struct("Function")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -147,7 +149,7 @@ pub(crate) struct Entry {
 ///     x * 2
 /// }
 /// const DOUBLE: Function<u32, u32> = threadkit::process_fn!(double);
-/// let registry = Registry::new().add(DOUBLE);
+/// let registry = Registry::new().register(DOUBLE);
 /// assert_eq!(registry.len(), 1);
 /// ```
 #[derive(Default)]
@@ -177,9 +179,9 @@ impl Registry {
     /// ```
     /// use threadkit::process::{Function, Registry};
     /// const ID: Function<String, String> = Function::new("id", |s| s);
-    /// assert_eq!(Registry::new().add(ID).len(), 1);
+    /// assert_eq!(Registry::new().register(ID).len(), 1);
     /// ```
-    pub fn add<A, R>(mut self, f: Function<A, R>) -> Self
+    pub fn register<A, R>(mut self, f: Function<A, R>) -> Self
     where
         A: DeserializeOwned + 'static,
         R: Serialize + 'static,
@@ -239,7 +241,9 @@ impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut names: Vec<_> = self.entries.keys().collect();
         names.sort();
-        f.debug_struct("Registry").field("functions", &names).finish()
+        f.debug_struct("Registry")
+            .field("functions", &names)
+            .finish()
     }
 }
 

@@ -40,7 +40,7 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! use threadkit::process::{self, Function, ProcessPool, Registry};
 //!
 //! fn square(x: u64) -> u64 {
@@ -49,7 +49,7 @@
 //! const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
 //!
 //! fn main() -> Result<(), process::ProcessError> {
-//!     process::init(Registry::new().add(SQUARE))?;
+//!     process::init(Registry::new().register(SQUARE))?;
 //!     let pool = ProcessPool::with_workers(2)?;
 //!     assert_eq!(pool.map(SQUARE, 1..=4)?, vec![1, 4, 9, 16]);
 //!     Ok(())
@@ -98,7 +98,7 @@ pub use task::Task;
 /// }
 /// const ID: Function<u8, u8> = threadkit::process_fn!(id);
 ///
-/// threadkit::process::init(Registry::new().add(ID)).unwrap();
+/// threadkit::process::init(Registry::new().register(ID)).unwrap();
 /// ```
 pub fn init(registry: Registry) -> Result<(), ProcessError> {
     if let Ok(v) = std::env::var(child::ENV) {

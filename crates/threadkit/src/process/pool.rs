@@ -90,10 +90,11 @@ impl Inner {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use threadkit::process::ProcessPool;
 ///
 /// # fn main() -> Result<(), threadkit::process::ProcessError> {
+/// # threadkit::process::init(threadkit::process::Registry::new())?;
 /// let pool = ProcessPool::builder()
 ///     .max_workers(2)
 ///     .max_tasks_per_child(100)
@@ -189,7 +190,7 @@ impl ProcessPoolBuilder {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use threadkit::process::{Function, ProcessPool, Registry};
 ///
 /// fn cpu_task(n: u64) -> u64 {
@@ -199,10 +200,10 @@ impl ProcessPoolBuilder {
 ///
 /// fn main() -> Result<(), threadkit::process::ProcessError> {
 ///     // First thing in main: in a worker process this call never returns.
-///     threadkit::process::init(Registry::new().add(CPU_TASK))?;
+///     threadkit::process::init(Registry::new().register(CPU_TASK))?;
 ///     let pool = ProcessPool::new()?; // cpu_count() workers
 ///     let sums = pool.map(CPU_TASK, vec![10, 20, 30])?;
-///     assert_eq!(sums, vec![27, 57, 87]);
+///     assert_eq!(sums, vec![cpu_task(10), cpu_task(20), cpu_task(30)]);
 ///     Ok(())
 /// }
 /// ```
@@ -488,8 +489,9 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), threadkit::process::ProcessError> {
+    /// # threadkit::process::init(threadkit::process::Registry::new())?;
     /// let pool = threadkit::process::ProcessPool::with_workers(2)?;
     /// assert_eq!(pool.worker_pids().len(), 2);
     /// # Ok(())
@@ -724,14 +726,14 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// use threadkit::process::{Function, ProcessPool, Registry};
     /// fn neg(x: i32) -> i32 {
     ///     -x
     /// }
     /// const NEG: Function<i32, i32> = threadkit::process_fn!(neg);
     /// # fn main() -> Result<(), threadkit::process::ProcessError> {
-    /// threadkit::process::init(Registry::new().add(NEG))?;
+    /// threadkit::process::init(Registry::new().register(NEG))?;
     /// let pool = ProcessPool::with_workers(2)?;
     /// let mut got: Vec<i32> = pool
     ///     .imap_unordered(NEG, 1..=3)?
@@ -782,8 +784,9 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), threadkit::process::ProcessError> {
+    /// # threadkit::process::init(threadkit::process::Registry::new())?;
     /// let pool = threadkit::process::ProcessPool::with_workers(1)?;
     /// pool.shutdown(true, false);
     /// assert!(pool.worker_pids().is_empty());
@@ -850,8 +853,9 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), threadkit::process::ProcessError> {
+    /// # threadkit::process::init(threadkit::process::Registry::new())?;
     /// let pool = threadkit::process::ProcessPool::with_workers(2)?;
     /// pool.terminate_workers();
     /// assert!(pool.worker_pids().is_empty());
@@ -867,8 +871,9 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # fn main() -> Result<(), threadkit::process::ProcessError> {
+    /// # threadkit::process::init(threadkit::process::Registry::new())?;
     /// let pool = threadkit::process::ProcessPool::with_workers(2)?;
     /// pool.kill_workers();
     /// assert!(pool.worker_pids().is_empty());
@@ -916,7 +921,9 @@ pub struct ImapUnordered<R> {
 impl<R> std::fmt::Debug for ImapUnordered<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let left = self.tasks.iter().filter(|t| t.is_some()).count();
-        f.debug_struct("ImapUnordered").field("left", &left).finish()
+        f.debug_struct("ImapUnordered")
+            .field("left", &left)
+            .finish()
     }
 }
 
@@ -936,15 +943,18 @@ impl<R: Send + 'static> ImapUnordered<R> {
             return None;
         }
         let mut got = None;
-        let r = self.ready.signal.wait_until(WaitKind::Future, deadline, || {
-            got = self
-                .ready
-                .done
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop_front();
-            got.is_some()
-        });
+        let r = self
+            .ready
+            .signal
+            .wait_until(WaitKind::Future, deadline, || {
+                got = self
+                    .ready
+                    .done
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .pop_front();
+                got.is_some()
+            });
         match r {
             Ok(()) => {
                 let i = got?;

@@ -54,7 +54,7 @@ impl<R> Shared<R> {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use threadkit::process::{Function, Process, Registry};
 ///
 /// fn square(x: u64) -> u64 {
@@ -63,7 +63,7 @@ impl<R> Shared<R> {
 /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
 ///
 /// fn main() -> Result<(), threadkit::process::ProcessError> {
-///     threadkit::process::init(Registry::new().add(SQUARE))?;
+///     threadkit::process::init(Registry::new().register(SQUARE))?;
 ///     let p = Process::new(SQUARE, 9)?;
 ///     p.start()?;
 ///     assert_eq!(p.join()?, 81);

@@ -108,7 +108,7 @@ impl<R: Send + 'static> Completion for Completer<R> {
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// use threadkit::process::{Function, ProcessPool, Registry};
 ///
 /// fn square(x: u64) -> u64 {
@@ -117,8 +117,8 @@ impl<R: Send + 'static> Completion for Completer<R> {
 /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
 ///
 /// fn main() -> Result<(), threadkit::process::ProcessError> {
-///     threadkit::process::init(Registry::new().add(SQUARE))?;
-///     let pool = ProcessPool::new(2)?;
+///     threadkit::process::init(Registry::new().register(SQUARE))?;
+///     let pool = ProcessPool::with_workers(2)?;
 ///     let task = pool.submit(SQUARE, 12)?;
 ///     assert_eq!(task.result()?, 144);
 ///     Ok(())
@@ -206,8 +206,7 @@ impl<R: Send + 'static> Task<R> {
     ///
     /// See [`Task`].
     pub fn try_result(&self) -> Result<R, ProcessError> {
-        self.take()
-            .unwrap_or(Err(ProcessError::Timeout))
+        self.take().unwrap_or(Err(ProcessError::Timeout))
     }
 
     fn take(&self) -> Option<Result<R, ProcessError>> {
