@@ -73,6 +73,10 @@ fn sleep_ms(ms: u64) -> u64 {
 fn my_pid(_: ()) -> u32 {
     std::process::id()
 }
+fn slow_pid(ms: u64) -> u32 {
+    std::thread::sleep(Duration::from_millis(ms));
+    std::process::id()
+}
 fn same_f64(x: f64) -> f64 {
     x
 }
@@ -132,6 +136,7 @@ const KILL_SELF: Function<i32, u64> = threadkit::process_fn!(kill_self);
 const OOM: Function<(), u64> = threadkit::process_fn!(out_of_memory);
 const SLEEP: Function<u64, u64> = threadkit::process_fn!(sleep_ms);
 const PID: Function<(), u32> = threadkit::process_fn!(my_pid);
+const SLOW_PID: Function<u64, u32> = threadkit::process_fn!(slow_pid);
 const SAME_F64: Function<f64, f64> = threadkit::process_fn!(same_f64);
 const BURN: Function<u64, u64> = threadkit::process_fn!(burn);
 const ECHO: Function<Vec<u8>, Vec<u8>> = threadkit::process_fn!(echo);
@@ -150,6 +155,7 @@ fn registry() -> Registry {
         .register(OOM)
         .register(SLEEP)
         .register(PID)
+        .register(SLOW_PID)
         .register(SAME_F64)
         .register(BURN)
         .register(ECHO)
@@ -602,13 +608,20 @@ fn pool_stress_counts_exactly() {
 
 fn pool_cpu_bound_map_uses_both_workers() {
     let pool = ProcessPool::with_workers(2).unwrap();
-    // Two CPU-bound chunks land on two different workers.
+    // Two long items submitted together land on two different workers (a
+    // writer never takes more than its fair share of the work in flight).
     let pids: HashSet<u32> = pool
-        .map_chunked(PID, vec![(); 2], 1)
+        .map_chunked(SLOW_PID, vec![300; 2], 1)
         .unwrap()
         .into_iter()
         .collect();
-    assert!(!pids.is_empty());
+    assert_eq!(pids.len(), 2);
+    let pids: HashSet<u32> = pool
+        .map_chunked(SLOW_PID, vec![100; 8], 1)
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(pids.len(), 2);
     assert_eq!(
         pool.map(BURN, vec![1000, 2000]).unwrap(),
         vec![burn(1000), burn(2000)]

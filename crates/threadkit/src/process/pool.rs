@@ -11,9 +11,10 @@
 //! the parent knows, for each worker, the in-flight tasks in the order they
 //! will run: the first is the running one.
 //!
-//! A writer sends at most [`WINDOW`] tasks ahead, and at most its share of
-//! the queue (`ceil(queued / workers)`), so a few long tasks spread over all
-//! workers while a burst of small ones travels in batches.
+//! A writer sends at most [`WINDOW`] tasks ahead, and keeps at most its fair
+//! share of the unanswered tasks in flight (`ceil((queued + in flight) /
+//! workers)`), so a few long tasks spread over all workers while a burst of
+//! small ones travels in batches.
 //!
 //! # A worker that dies
 //!
@@ -315,15 +316,20 @@ fn fill(
         return Step::Exit;
     }
     let workers = st.workers.len().max(1);
+    let inflight: usize = st.workers.values().map(|w| w.inflight.len()).sum();
     let Some(w) = st.workers.get_mut(&wid) else {
         return Step::Exit;
     };
     if st.queue.is_empty() {
         return if st.shutdown { Step::Exit } else { Step::Wait };
     }
-    let room = WINDOW.saturating_sub(w.inflight.len());
-    let share = st.queue.len().div_ceil(workers);
-    let mut take = room.min(share);
+    // Fair share: no worker holds more than its part of everything not yet
+    // answered, so a few long tasks spread over all workers even when one
+    // writer wakes long before the others.
+    let mine = w.inflight.len();
+    let share = (st.queue.len() + inflight).div_ceil(workers);
+    let room = WINDOW.saturating_sub(mine);
+    let mut take = room.min(share.saturating_sub(mine));
     if let Some(max) = inner.max_tasks_per_child {
         take = take.min(max.saturating_sub(w.sent));
     }
