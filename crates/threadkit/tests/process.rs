@@ -519,10 +519,14 @@ fn pool_terminate_and_kill_workers() {
         for t in &long {
             assert_eq!(t.result(), Err(ProcessError::Terminated));
         }
-        assert!(matches!(
-            queued.result(),
-            Err(ProcessError::Cancelled) | Err(ProcessError::Terminated)
-        ));
+        let q = queued.result();
+        assert!(
+            matches!(
+                q,
+                Err(ProcessError::Cancelled) | Err(ProcessError::Terminated)
+            ),
+            "{q:?}"
+        );
         for pid in pids {
             assert!(gone(pid));
         }

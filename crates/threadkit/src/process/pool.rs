@@ -11,10 +11,11 @@
 //! the parent knows, for each worker, the in-flight tasks in the order they
 //! will run: the first is the running one.
 //!
-//! A writer sends at most [`WINDOW`] tasks ahead, and keeps at most its fair
+//! A writer sends at most [`WINDOW`] tasks ahead, keeps at most its fair
 //! share of the unanswered tasks in flight (`ceil((queued + in flight) /
-//! workers)`), so a few long tasks spread over all workers while a burst of
-//! small ones travels in batches.
+//! workers)`), and sends nothing more to a busy worker while another worker
+//! is idle. So a few long tasks spread over all workers (each starts as soon
+//! as a worker is free), while a burst of small ones travels in batches.
 //!
 //! # A worker that dies
 //!
@@ -317,6 +318,10 @@ fn fill(
     }
     let workers = st.workers.len().max(1);
     let inflight: usize = st.workers.values().map(|w| w.inflight.len()).sum();
+    let max_tasks = inner.max_tasks_per_child;
+    let idle_other = st.workers.iter().any(|(&id, o)| {
+        id != wid && o.inflight.is_empty() && max_tasks.map_or(true, |m| o.sent < m)
+    });
     let Some(w) = st.workers.get_mut(&wid) else {
         return Step::Exit;
     };
@@ -326,10 +331,16 @@ fn fill(
     // Fair share: no worker holds more than its part of everything not yet
     // answered, so a few long tasks spread over all workers even when one
     // writer wakes long before the others.
+    // A busy worker takes nothing while another one is idle: the idle one
+    // should start the next task now rather than it wait behind a long one.
     let mine = w.inflight.len();
     let share = (st.queue.len() + inflight).div_ceil(workers);
     let room = WINDOW.saturating_sub(mine);
-    let mut take = room.min(share.saturating_sub(mine));
+    let mut take = if mine > 0 && idle_other {
+        0
+    } else {
+        room.min(share.saturating_sub(mine))
+    };
     if let Some(max) = inner.max_tasks_per_child {
         take = take.min(max.saturating_sub(w.sent));
     }
