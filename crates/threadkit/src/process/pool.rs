@@ -13,8 +13,8 @@
 //!
 //! A writer sends at most [`WINDOW`] tasks ahead, keeps at most its fair
 //! share of the unanswered tasks in flight (`ceil((queued + in flight) /
-//! workers)`), and sends nothing more to a busy worker while another worker
-//! is idle. So a few long tasks spread over all workers (each starts as soon
+//! workers)`); while another worker is idle, it sends nothing to a busy
+//! worker and one task to an idle one. So a few long tasks spread over all workers (each starts as soon
 //! as a worker is free), while a burst of small ones travels in batches.
 //!
 //! # A worker that dies
@@ -331,15 +331,16 @@ fn fill(
     // Fair share: no worker holds more than its part of everything not yet
     // answered, so a few long tasks spread over all workers even when one
     // writer wakes long before the others.
-    // A busy worker takes nothing while another one is idle: the idle one
-    // should start the next task now rather than it wait behind a long one.
+    // While another worker is idle, a busy worker takes nothing and an idle
+    // one takes a single task: the next tasks go to the idle workers and
+    // start at once instead of waiting behind a long one.
     let mine = w.inflight.len();
     let share = (st.queue.len() + inflight).div_ceil(workers);
     let room = WINDOW.saturating_sub(mine);
-    let mut take = if mine > 0 && idle_other {
-        0
-    } else {
-        room.min(share.saturating_sub(mine))
+    let mut take = match (mine, idle_other) {
+        (0, true) => 1,
+        (_, true) => 0,
+        (_, false) => room.min(share.saturating_sub(mine)),
     };
     if let Some(max) = inner.max_tasks_per_child {
         take = take.min(max.saturating_sub(w.sent));
