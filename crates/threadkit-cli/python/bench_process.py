@@ -54,7 +54,7 @@ def main():
     emit("pool start + first result + shutdown (2 workers)",
          median_of(samples, start_sample), "us")
 
-    n = 1_000 if quick else 5_000
+    n = 1_000 if quick else 3_000
     with ProcessPoolExecutor(2) as ex:
         ex.submit(square, 1).result()
 
@@ -68,7 +68,7 @@ def main():
         emit("small tasks submitted together (2 workers)",
              median_of(3, throughput), "tasks/s")
 
-    m = 200 if quick else 2_000
+    m = 200 if quick else 1_000
     with ProcessPoolExecutor(1) as ex:
         ex.submit(square, 1).result()
 
