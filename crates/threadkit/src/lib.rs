@@ -14,6 +14,13 @@ mod loom;
 pub mod process;
 
 pub mod diagnostics;
+mod futures;
 mod registry;
 mod sync;
 mod wait;
+
+pub use futures::{
+    as_completed, as_completed_timeout, cpu_count, io_bound_workers, wait, wait_timeout,
+    AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map, ReturnWhen,
+    ThreadPoolBuilder, ThreadPoolExecutor,
+};
