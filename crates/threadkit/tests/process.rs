@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use threadkit::process::{
     self, cpu_count, ExitStatus, Function, Process, ProcessError, ProcessPool, Registry,
 };
+use threadkit::{Future, FutureError};
 
 // ---- functions children run -------------------------------------------
 
@@ -305,14 +306,30 @@ fn values_cross_faithfully() {
 
 // ---- ProcessPool -------------------------------------------------------
 
+/// The error a pool future reports when its worker died with `status`.
+fn died(status: ExitStatus) -> FutureError {
+    FutureError::Failed(ProcessError::WorkerDied(status).to_string())
+}
+
 fn pool_submit_apply_map() {
     let pool = ProcessPool::with_workers(2).unwrap();
     assert_eq!(pool.max_workers(), 2);
     assert_eq!(pool.worker_pids().len(), 2);
     let t = pool.submit(SQUARE, 12).unwrap();
-    assert_eq!(t.result().unwrap(), 144);
+    assert_eq!(*t.result().unwrap(), 144);
     assert!(t.done());
-    assert_eq!(t.result(), Err(ProcessError::ResultTaken));
+    assert_eq!(t.into_result(), Ok(144));
+    // The same Future type as the thread pool: as_completed and wait work.
+    let fs: Vec<Future<u64>> = (0..20u64)
+        .map(|i| pool.submit(SQUARE, i).unwrap())
+        .collect();
+    let mut seen: Vec<u64> = threadkit::as_completed(&fs)
+        .map(|f| *f.unwrap().result().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..20u64).map(|i| i * i).collect::<Vec<_>>());
+    let done = threadkit::wait(&fs, threadkit::ReturnWhen::AllCompleted);
+    assert_eq!(done.done.len(), 20);
     assert_eq!(pool.apply(ADD, (1, 2)).unwrap(), 3);
     assert_eq!(
         pool.apply_timeout(ADD, (2, 2), Duration::from_secs(30))
@@ -364,7 +381,7 @@ fn pool_panic_keeps_the_worker() {
     let t = pool.submit(BOOM, "task failed".to_string()).unwrap();
     assert_eq!(
         t.result(),
-        Err(ProcessError::Panicked("task failed".to_string()))
+        Err(FutureError::Panicked("task failed".to_string()))
     );
     assert_eq!(pool.apply(SQUARE, 3).unwrap(), 9);
     assert_eq!(pool.worker_pids(), before);
@@ -373,7 +390,7 @@ fn pool_panic_keeps_the_worker() {
 fn pool_replaces_a_dying_worker() {
     // CPython: test_killed_child (there, the whole pool breaks; here only
     // the running task fails, and the worker is replaced).
-    type Crash = Box<dyn Fn(&ProcessPool) -> threadkit::process::Task<u64>>;
+    type Crash = Box<dyn Fn(&ProcessPool) -> Future<u64>>;
     let cases: Vec<(Crash, ExitStatus)> = vec![
         (
             Box::new(|p: &ProcessPool| p.submit(EXIT99, ()).unwrap()),
@@ -401,14 +418,23 @@ fn pool_replaces_a_dying_worker() {
             .map(|i| pool.submit(SQUARE, i).unwrap())
             .collect();
         let e = dead.result().unwrap_err();
-        assert_eq!(e, ProcessError::WorkerDied(status));
+        assert_eq!(e, died(status));
         assert!(e.to_string().contains(&status.to_string()), "{e}");
+        assert!(e.to_string().contains("broken pool"), "{e}");
         for (i, t) in after.iter().enumerate() {
-            assert_eq!(t.result().unwrap(), (i * i) as u64);
+            assert_eq!(*t.result().unwrap(), (i * i) as u64);
         }
         let now = pool.worker_pids();
         assert_eq!(now.len(), 1);
         assert_ne!(now, before, "the worker was replaced");
+        // apply reports the same as a typed error.
+        if status == ExitStatus::Code(99) {
+            assert_eq!(
+                pool.apply(EXIT99, ()),
+                Err(ProcessError::WorkerDied(status))
+            );
+            assert_eq!(pool.apply(SQUARE, 5), Ok(25));
+        }
     }
 }
 
@@ -420,7 +446,7 @@ fn pool_max_tasks_per_child() {
         .build()
         .unwrap();
     let pids: Vec<u32> = (0..6)
-        .map(|_| pool.submit(PID, ()).unwrap().result().unwrap())
+        .map(|_| pool.submit(PID, ()).unwrap().into_result().unwrap())
         .collect();
     assert_eq!(pids[0], pids[1]);
     assert_eq!(pids[2], pids[3]);
@@ -429,7 +455,7 @@ fn pool_max_tasks_per_child() {
     assert_eq!(distinct.len(), 3);
     // Submitted together, the same holds.
     let tasks: Vec<_> = (0..6).map(|_| pool.submit(PID, ()).unwrap()).collect();
-    let pids: Vec<u32> = tasks.iter().map(|t| t.result().unwrap()).collect();
+    let pids: Vec<u32> = tasks.iter().map(|t| *t.result().unwrap()).collect();
     let distinct: HashSet<_> = pids.iter().collect();
     assert_eq!(distinct.len(), 3, "{pids:?}");
     assert!(matches!(
@@ -453,7 +479,7 @@ fn pool_shutdown() {
     }
     let pids = pool.worker_pids();
     pool.shutdown(true, true);
-    assert_eq!(running.result().unwrap(), 300);
+    assert_eq!(*running.result().unwrap(), 300);
     // The worker may have been sent some tasks ahead; the rest were cancelled.
     let cancelled = queued.iter().filter(|t| t.cancelled()).count();
     assert!(queued.iter().all(|t| t.done()));
@@ -470,7 +496,7 @@ fn pool_shutdown() {
         .collect();
     pool.shutdown(true, false);
     for (i, t) in tasks.iter().enumerate() {
-        assert_eq!(t.try_result().unwrap(), (i * i) as u64);
+        assert_eq!(*t.try_result().unwrap(), (i * i) as u64);
     }
 }
 
@@ -483,16 +509,16 @@ fn pool_cancel_pending_task() {
     assert!(last.cancel());
     assert!(last.cancelled());
     assert!(last.done());
-    assert_eq!(last.try_result(), Err(ProcessError::Cancelled));
+    assert_eq!(last.try_result(), Err(FutureError::Cancelled));
     // A task already sent to its worker cannot be cancelled.
     while !blocker.running() {
         std::thread::sleep(Duration::from_millis(1));
     }
     assert!(!blocker.cancel());
     assert!(!blocker.cancelled());
-    assert_eq!(blocker.result().unwrap(), 200);
+    assert_eq!(*blocker.result().unwrap(), 200);
     for t in &tasks[..tasks.len() - 1] {
-        assert_eq!(t.result().unwrap(), 1);
+        assert_eq!(*t.result().unwrap(), 1);
     }
 }
 
@@ -517,14 +543,14 @@ fn pool_terminate_and_kill_workers() {
         assert!(t.elapsed() < Duration::from_secs(30));
         assert!(pool.worker_pids().is_empty());
         for t in &long {
-            assert_eq!(t.result(), Err(ProcessError::Terminated));
+            assert_eq!(
+                t.result(),
+                Err(FutureError::Failed(ProcessError::Terminated.to_string()))
+            );
         }
         let q = queued.result();
         assert!(
-            matches!(
-                q,
-                Err(ProcessError::Cancelled) | Err(ProcessError::Terminated)
-            ),
+            matches!(q, Err(FutureError::Cancelled) | Err(FutureError::Failed(_))),
             "{q:?}"
         );
         for pid in pids {
@@ -540,11 +566,17 @@ fn pool_result_timeout_never_early() {
     let start = Instant::now();
     assert_eq!(
         t0.result_timeout(Duration::from_millis(50)),
+        Err(FutureError::Timeout)
+    );
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert_eq!(t0.try_result(), Err(FutureError::Timeout));
+    assert_eq!(*t0.result_timeout(Duration::from_secs(30)).unwrap(), 300);
+    let start = Instant::now();
+    assert_eq!(
+        pool.apply_timeout(SLEEP, 300, Duration::from_millis(50)),
         Err(ProcessError::Timeout)
     );
     assert!(start.elapsed() >= Duration::from_millis(50));
-    assert_eq!(t0.try_result(), Err(ProcessError::Timeout));
-    assert_eq!(t0.result_timeout(Duration::from_secs(30)).unwrap(), 300);
     let start = Instant::now();
     assert_eq!(
         pool.map_timeout(SLEEP, vec![300, 300], Duration::from_millis(100)),
@@ -575,7 +607,7 @@ fn pool_stress_counts_exactly() {
     let mut count = 0u64;
     for tasks in submitters {
         for t in tasks {
-            sum += t.result().unwrap() as u128;
+            sum += *t.result().unwrap() as u128;
             count += 1;
         }
     }
@@ -595,12 +627,12 @@ fn pool_stress_counts_exactly() {
                     .collect();
                 if k == 2 {
                     let e = pool.submit(EXIT99, ()).unwrap().result().unwrap_err();
-                    assert_eq!(e, ProcessError::WorkerDied(ExitStatus::Code(99)));
+                    assert_eq!(e, died(ExitStatus::Code(99)));
                 }
                 tasks
                     .into_iter()
                     .map(|(i, t)| {
-                        assert_eq!(t.result().unwrap(), (k * 1000 + i).pow(2));
+                        assert_eq!(*t.result().unwrap(), (k * 1000 + i).pow(2));
                     })
                     .count()
             })

@@ -28,7 +28,7 @@
 //! | --- | --- |
 //! | `Process(target=f, args=(x,))`, `start()`, `join(timeout)` | [`Process::new`]`(F, x)`, [`start`](Process::start), [`join`](Process::join) / [`join_timeout`](Process::join_timeout) (hands back `f`'s value) |
 //! | `is_alive()`, `exitcode`, `pid`, `terminate()`, `kill()` | same names; [`ExitStatus`] |
-//! | `ProcessPoolExecutor(n)`, `submit`, `shutdown(wait, cancel_futures)` | [`ProcessPool::with_workers`], [`submit`](ProcessPool::submit), [`shutdown`](ProcessPool::shutdown) |
+//! | `ProcessPoolExecutor(n)`, `submit`, `shutdown(wait, cancel_futures)` | [`ProcessPool::with_workers`], [`submit`](ProcessPool::submit) (returns the thread pool's [`Future`](crate::Future)), [`shutdown`](ProcessPool::shutdown) |
 //! | `Pool(cpu_count()).map(f, xs, chunksize)` | [`ProcessPool::new`], [`map`](ProcessPool::map), [`map_chunked`](ProcessPool::map_chunked) |
 //! | `imap_unordered`, `apply`, `maxtasksperchild` | [`imap_unordered`](ProcessPool::imap_unordered), [`apply`](ProcessPool::apply), [`max_tasks_per_child`](ProcessPoolBuilder::max_tasks_per_child) |
 //! | `len(os.sched_getaffinity(0))` | [`cpu_count`] |
@@ -66,6 +66,7 @@ mod pool;
 #[allow(clippy::module_inception)]
 mod process;
 mod signal;
+mod sink;
 mod task;
 mod worker;
 
@@ -74,7 +75,6 @@ pub use error::{ExitStatus, ProcessError};
 pub use function::{Function, Registry};
 pub use pool::{ImapUnordered, ProcessPool, ProcessPoolBuilder};
 pub use process::Process;
-pub use task::Task;
 
 /// Call first thing in `main`. In a worker child this runs the worker loop
 /// and exits the process (it never returns); in the parent it installs
@@ -128,7 +128,6 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<ProcessPool>();
     assert_send_sync::<Process<u64>>();
-    assert_send_sync::<Task<u64>>();
     assert_send_sync::<ProcessError>();
     assert_send_sync::<Registry>();
     assert_send_sync::<Function<u64, u64>>();

@@ -50,7 +50,9 @@ use super::error::ProcessError;
 use super::function::{self, Function};
 use super::job::{Completion, Job};
 use super::signal::{Signal, Stop};
+use super::sink::FutureSink;
 use super::task::{decode_one, Task};
+use crate::futures::Future;
 use crate::wait::{self, WaitKind};
 
 /// How many tasks a writer sends ahead of the one its worker runs.
@@ -480,7 +482,7 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`Task`].
+    /// See [`submit`](ProcessPool::submit).
     pub fn with_workers(n: usize) -> Result<ProcessPool, ProcessError> {
         ProcessPool::builder().max_workers(n).build()
     }
@@ -541,7 +543,12 @@ impl ProcessPool {
         Ok(())
     }
 
-    /// Schedules `f(arg)` on a worker and returns its handle.
+    /// Schedules `f(arg)` on a worker and returns its [`Future`], the same
+    /// type the thread pool returns (so [`as_completed`](crate::as_completed)
+    /// and [`wait`](crate::wait) mix both). A panic in the child completes it
+    /// with [`FutureError::Panicked`](crate::FutureError::Panicked); a worker
+    /// that died, with [`FutureError::Failed`](crate::FutureError::Failed)
+    /// naming the exit code or signal (see the [`sink`](self) table).
     ///
     /// # Errors
     ///
@@ -552,17 +559,36 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`Task`].
-    pub fn submit<A, R>(&self, f: Function<A, R>, arg: A) -> Result<Task<R>, ProcessError>
+    /// ```
+    /// use threadkit::process::{Function, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::with_workers(2)?;
+    ///     let futures: Vec<_> = (1..=3).map(|x| pool.submit(SQUARE, x)).collect::<Result<_, _>>()?;
+    ///     let mut got: Vec<u64> = threadkit::as_completed(&futures)
+    ///         .map(|f| *f.unwrap().result().unwrap())
+    ///         .collect();
+    ///     got.sort();
+    ///     assert_eq!(got, vec![1, 4, 9]);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn submit<A, R>(&self, f: Function<A, R>, arg: A) -> Result<Future<R>, ProcessError>
     where
         A: Serialize + 'static,
-        R: DeserializeOwned + Send + 'static,
+        R: DeserializeOwned + Send + Sync + 'static,
     {
         function::check(&f)?;
         let arg = codec::encode(&arg)?;
-        let (task, completer) = Task::new(decode_one::<R>);
-        self.enqueue(vec![Job::new(f.name(), false, arg, Box::new(completer))])?;
-        Ok(task)
+        let (future, sink) = FutureSink::new(decode_one::<R>);
+        self.enqueue(vec![Job::new(f.name(), false, arg, Box::new(sink))])?;
+        Ok(future)
     }
 
     /// Runs `f(arg)` on a worker and waits for the result (Python's
@@ -570,7 +596,10 @@ impl ProcessPool {
     ///
     /// # Errors
     ///
-    /// As [`submit`](ProcessPool::submit) and [`Task::result`].
+    /// As [`submit`](ProcessPool::submit), at the call; then the task's
+    /// failure: [`ProcessError::Panicked`], [`ProcessError::WorkerDied`]
+    /// (naming the exit code or signal), [`ProcessError::Cancelled`] or
+    /// [`ProcessError::Terminated`].
     ///
     /// # Examples
     ///
@@ -581,7 +610,7 @@ impl ProcessPool {
         A: Serialize + 'static,
         R: DeserializeOwned + Send + 'static,
     {
-        self.submit(f, arg)?.result()
+        self.apply_until(f, arg, None)
     }
 
     /// [`apply`](ProcessPool::apply), waiting at most `timeout`
@@ -605,8 +634,24 @@ impl ProcessPool {
         A: Serialize + 'static,
         R: DeserializeOwned + Send + 'static,
     {
-        let deadline = wait::deadline_after(timeout);
-        let task = self.submit(f, arg)?;
+        self.apply_until(f, arg, wait::deadline_after(timeout))
+    }
+
+    #[track_caller]
+    fn apply_until<A, R>(
+        &self,
+        f: Function<A, R>,
+        arg: A,
+        deadline: Option<Instant>,
+    ) -> Result<R, ProcessError>
+    where
+        A: Serialize + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        function::check(&f)?;
+        let arg = codec::encode(&arg)?;
+        let (task, completer) = Task::new(decode_one::<R>);
+        self.enqueue(vec![Job::new(f.name(), false, arg, Box::new(completer))])?;
         task_result_until(&task, deadline)
     }
 

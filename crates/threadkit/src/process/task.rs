@@ -1,6 +1,7 @@
-//! `Task<R>`: the handle of one task submitted to a [`ProcessPool`].
-//!
-//! [`ProcessPool`]: super::ProcessPool
+//! `Task<R>`: the pool's internal handle of one task, for the calls that
+//! wait themselves and report a typed [`ProcessError`] (`apply`, `map`,
+//! `imap_unordered`). `submit` returns the crate's `Future` instead (see
+//! `sink.rs`).
 //!
 //! # States
 //!
@@ -100,31 +101,9 @@ impl<R: Send + 'static> Completion for Completer<R> {
     }
 }
 
-/// The handle of a task submitted to a [`ProcessPool`](super::ProcessPool):
-/// Python's `concurrent.futures.Future` for a process pool.
-///
-/// The value is handed out once: the first `result` call that finds the
-/// task done takes it; later calls get [`ProcessError::ResultTaken`].
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::process::{Function, ProcessPool, Registry};
-///
-/// fn square(x: u64) -> u64 {
-///     x * x
-/// }
-/// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
-///
-/// fn main() -> Result<(), threadkit::process::ProcessError> {
-///     threadkit::process::init(Registry::new().register(SQUARE))?;
-///     let pool = ProcessPool::with_workers(2)?;
-///     let task = pool.submit(SQUARE, 12)?;
-///     assert_eq!(task.result()?, 144);
-///     Ok(())
-/// }
-/// ```
-pub struct Task<R> {
+/// The handle of one internal task (see the module docs). The value is
+/// handed out once; later calls get [`ProcessError::ResultTaken`].
+pub(crate) struct Task<R> {
     shared: Arc<Shared<R>>,
 }
 
@@ -172,11 +151,8 @@ impl<R: Send + 'static> Task<R> {
     /// [`ProcessError::Serialize`]; [`ProcessError::ResultTaken`] if an
     /// earlier call took the value.
     ///
-    /// # Examples
-    ///
-    /// See [`Task`].
     #[track_caller]
-    pub fn result(&self) -> Result<R, ProcessError> {
+    pub(crate) fn result(&self) -> Result<R, ProcessError> {
         self.result_deadline(None)
     }
 
@@ -187,11 +163,8 @@ impl<R: Send + 'static> Task<R> {
     ///
     /// As [`result`](Task::result), plus [`ProcessError::Timeout`].
     ///
-    /// # Examples
-    ///
-    /// See [`Task`].
     #[track_caller]
-    pub fn result_timeout(&self, timeout: Duration) -> Result<R, ProcessError> {
+    pub(crate) fn result_timeout(&self, timeout: Duration) -> Result<R, ProcessError> {
         self.result_deadline(wait::deadline_after(timeout))
     }
 
@@ -202,10 +175,7 @@ impl<R: Send + 'static> Task<R> {
     ///
     /// As [`result_timeout`](Task::result_timeout).
     ///
-    /// # Examples
-    ///
-    /// See [`Task`].
-    pub fn try_result(&self) -> Result<R, ProcessError> {
+    pub(crate) fn try_result(&self) -> Result<R, ProcessError> {
         self.take().unwrap_or(Err(ProcessError::Timeout))
     }
 
@@ -236,10 +206,7 @@ impl<R: Send + 'static> Task<R> {
     /// Cancels the task if it has not been sent to a worker yet; `true` if
     /// it is (now) cancelled.
     ///
-    /// # Examples
-    ///
-    /// See [`Task`].
-    pub fn cancel(&self) -> bool {
+    pub(crate) fn cancel(&self) -> bool {
         {
             let mut g = self.shared.lock();
             match &*g {
@@ -259,36 +226,6 @@ impl<R: Send + 'static> Task<R> {
             cb();
         }
         true
-    }
-
-    /// Whether the task was cancelled.
-    ///
-    /// # Examples
-    ///
-    /// See [`Task`].
-    pub fn cancelled(&self) -> bool {
-        matches!(
-            &*self.shared.lock(),
-            State::Done(Some(Err(ProcessError::Cancelled)))
-        )
-    }
-
-    /// Whether the task was sent to a worker and is not done.
-    ///
-    /// # Examples
-    ///
-    /// See [`Task`].
-    pub fn running(&self) -> bool {
-        matches!(&*self.shared.lock(), State::Running)
-    }
-
-    /// Whether the outcome is known (including cancelled).
-    ///
-    /// # Examples
-    ///
-    /// See [`Task`].
-    pub fn done(&self) -> bool {
-        matches!(&*self.shared.lock(), State::Done(_))
     }
 }
 
