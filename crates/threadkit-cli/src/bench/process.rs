@@ -93,7 +93,7 @@ pub(crate) fn cases() -> Vec<Case> {
         }),
         Case::new(GROUP, MAP, "threadkit", Unit::Ratio, move |s| {
             let work = vec![s.n(30_000_000); 8];
-            let mut time = |pool: &ProcessPool| {
+            let time = |pool: &ProcessPool| {
                 let t = Instant::now();
                 let out = pool.map_chunked(BURN, work.clone(), 1).expect("map");
                 std::hint::black_box(out);
