@@ -15,12 +15,24 @@ pub mod process;
 
 pub mod diagnostics;
 mod futures;
+mod local;
 mod registry;
 mod sync;
+mod thread;
+mod timer;
 mod wait;
 
-pub use futures::{
-    as_completed, as_completed_timeout, cpu_count, io_bound_workers, wait, wait_timeout,
-    AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map, ReturnWhen,
-    ThreadPoolBuilder, ThreadPoolExecutor,
+pub use crate::{
+    futures::{
+        as_completed, as_completed_timeout, cpu_count, io_bound_workers, wait, wait_timeout,
+        AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map,
+        ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor,
+    },
+    local::Local,
+    thread::{
+        active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
+        main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
+        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef,
+    },
+    timer::Timer,
 };
