@@ -20,7 +20,9 @@ use std::time::Instant;
 use threadkit::process::{self, cpu_count, Function, ProcessPool, Registry};
 
 fn cpu_task(n: u64) -> u64 {
-    (0..n).map(|i| i.wrapping_mul(i)).fold(0u64, u64::wrapping_add)
+    (0..n)
+        .map(|i| i.wrapping_mul(i))
+        .fold(0u64, u64::wrapping_add)
 }
 
 fn crash(_: ()) -> u64 {

@@ -13,8 +13,6 @@
 //! and kill, `join` with a timeout, `map` order and exceptions, shutdown
 //! with `cancel_futures`, `max_tasks_per_child`, a killed worker.
 
-#![allow(unreachable_pub)]
-
 mod common;
 
 use std::collections::HashSet;
