@@ -191,6 +191,11 @@ fn process_misuse_is_an_error() {
     p.start().unwrap();
     assert_eq!(p.start(), Err(ProcessError::AlreadyStarted));
     assert_eq!(p.join().unwrap(), 1);
+    // Dropped while running: the child runs to its end and is still reaped
+    // (checked by `no_child_process_left`).
+    let p = Process::new(SLEEP, 200).unwrap();
+    p.start().unwrap();
+    drop(p);
 }
 
 fn unregistered_and_unserializable_fail_at_the_call() {
@@ -487,6 +492,16 @@ fn pool_shutdown() {
     assert_eq!(pool.submit(SQUARE, 1).unwrap_err(), ProcessError::ShutDown);
     pool.shutdown(true, false); // again: harmless
 
+    // shutdown(wait = false) returns at once; the tasks still complete and
+    // the workers are reaped in the background.
+    let pool = ProcessPool::with_workers(1).unwrap();
+    let slow = pool.submit(SLEEP, 1000).unwrap();
+    let start = Instant::now();
+    pool.shutdown(false, false);
+    assert!(start.elapsed() < Duration::from_millis(1000));
+    assert_eq!(*slow.result().unwrap(), 1000);
+    drop(pool);
+
     // shutdown(wait) without cancel runs everything queued.
     let pool = ProcessPool::with_workers(2).unwrap();
     let tasks: Vec<_> = (0..100u64)
@@ -582,6 +597,7 @@ fn pool_result_timeout_never_early() {
     );
     assert!(start.elapsed() >= Duration::from_millis(100));
     let mut it = pool.imap_unordered(SLEEP, vec![200]).unwrap();
+    assert_eq!(it.try_next(), Some(Err(ProcessError::Timeout)));
     assert_eq!(
         it.next_timeout(Duration::from_millis(20)),
         Some(Err(ProcessError::Timeout))

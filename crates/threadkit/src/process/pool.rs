@@ -1001,6 +1001,16 @@ impl<R: Send + 'static> ImapUnordered<R> {
         self.next_until(wait::deadline_after(timeout))
     }
 
+    /// The next outcome if one is ready, without waiting:
+    /// `Some(Err(Timeout))` if none is.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcessPool::imap_unordered`].
+    pub fn try_next(&mut self) -> Option<Result<R, ProcessError>> {
+        self.next_until(Some(Instant::now()))
+    }
+
     fn next_until(&mut self, deadline: Option<Instant>) -> Option<Result<R, ProcessError>> {
         if self.tasks.iter().all(|t| t.is_none()) {
             return None;
