@@ -118,7 +118,21 @@ impl ProcessPoolBuilder {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPoolBuilder`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::builder().max_workers(3).build()?;
+    ///     assert_eq!(pool.max_workers(), 3);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn max_workers(mut self, n: usize) -> Self {
         self.max_workers = Some(n);
         self
@@ -129,7 +143,24 @@ impl ProcessPoolBuilder {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPoolBuilder`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::builder().max_workers(1).max_tasks_per_child(1).build()?;
+    ///     let first = pool.worker_pids();
+    ///     assert_eq!(pool.apply(SQUARE, 3)?, 9);
+    ///     assert_eq!(pool.apply(SQUARE, 4)?, 16); // ran in a fresh worker
+    ///     assert_ne!(pool.worker_pids(), first);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn max_tasks_per_child(mut self, n: usize) -> Self {
         self.max_tasks_per_child = Some(n);
         self
@@ -146,7 +177,22 @@ impl ProcessPoolBuilder {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPoolBuilder`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::builder().max_workers(2).build()?;
+    ///     assert_eq!(pool.worker_pids().len(), 2);
+    ///     assert!(ProcessPool::builder().max_workers(0).build().is_err());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn build(self) -> Result<ProcessPool, ProcessError> {
         let max_workers = self.max_workers.unwrap_or_else(cpu_count);
         if max_workers == 0 {
@@ -469,7 +515,21 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::new()?;
+    ///     assert_eq!(pool.max_workers(), threadkit::process::cpu_count());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn new() -> Result<ProcessPool, ProcessError> {
         ProcessPool::builder().build()
     }
@@ -482,7 +542,21 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`submit`](ProcessPool::submit).
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::with_workers(2)?;
+    ///     assert_eq!(pool.map(SQUARE, [1, 2, 3])?, vec![1, 4, 9]);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn with_workers(n: usize) -> Result<ProcessPool, ProcessError> {
         ProcessPool::builder().max_workers(n).build()
     }
@@ -491,7 +565,21 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPoolBuilder`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::builder().build()?;
+    ///     assert_eq!(pool.apply(SQUARE, 5)?, 25);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn builder() -> ProcessPoolBuilder {
         ProcessPoolBuilder::default()
     }
@@ -603,7 +691,21 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::with_workers(1)?;
+    ///     assert_eq!(pool.apply(SQUARE, 7)?, 49);
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn apply<A, R>(&self, f: Function<A, R>, arg: A) -> Result<R, ProcessError>
     where
@@ -622,7 +724,24 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let pool = ProcessPool::with_workers(1)?;
+    ///     assert_eq!(pool.apply_timeout(NAP, 300, Duration::from_millis(10)), Err(ProcessError::Timeout));
+    ///     assert_eq!(pool.apply_timeout(NAP, 1, Duration::from_secs(60))?, 1);
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn apply_timeout<A, R>(
         &self,
@@ -666,7 +785,22 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::with_workers(2)?;
+    ///     let squares = pool.map(SQUARE, 0..100)?;
+    ///     assert_eq!(squares[99], 9801);
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn map<A, R>(
         &self,
@@ -689,7 +823,22 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let pool = ProcessPool::with_workers(2)?;
+    ///     assert_eq!(pool.map_chunked(SQUARE, 1..=4, 3)?, vec![1, 4, 9, 16]);
+    ///     assert!(pool.map_chunked(SQUARE, 1..=4, 0).is_err());
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn map_chunked<A, R>(
         &self,
@@ -718,7 +867,24 @@ impl ProcessPool {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let pool = ProcessPool::with_workers(1)?;
+    ///     assert_eq!(pool.map_timeout(NAP, [300], Duration::from_millis(10)), Err(ProcessError::Timeout));
+    ///     assert_eq!(pool.map_timeout(NAP, [1, 2], Duration::from_secs(60))?, vec![1, 2]);
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn map_timeout<A, R>(
         &self,
@@ -996,7 +1162,26 @@ impl<R: Send + 'static> ImapUnordered<R> {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool::imap_unordered`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let pool = ProcessPool::with_workers(1)?;
+    ///     let mut it = pool.imap_unordered(NAP, [200])?;
+    ///     assert_eq!(it.next_timeout(Duration::from_millis(10)), Some(Err(ProcessError::Timeout)));
+    ///     assert_eq!(it.next_timeout(Duration::from_secs(60)), Some(Ok(200)));
+    ///     assert_eq!(it.next_timeout(Duration::ZERO), None);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn next_timeout(&mut self, timeout: Duration) -> Option<Result<R, ProcessError>> {
         self.next_until(wait::deadline_after(timeout))
     }
@@ -1006,7 +1191,26 @@ impl<R: Send + 'static> ImapUnordered<R> {
     ///
     /// # Examples
     ///
-    /// See [`ProcessPool::imap_unordered`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let pool = ProcessPool::with_workers(1)?;
+    ///     let mut it = pool.imap_unordered(NAP, [200])?;
+    ///     assert_eq!(it.try_next(), Some(Err(ProcessError::Timeout)));
+    ///     assert_eq!(it.next(), Some(Ok(200)));
+    ///     assert_eq!(it.try_next(), None);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn try_next(&mut self) -> Option<Result<R, ProcessError>> {
         self.next_until(Some(Instant::now()))
     }

@@ -131,7 +131,23 @@ impl<R: DeserializeOwned + Send + 'static> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let p = Process::new(SQUARE, 3)?;
+    ///     p.start()?;
+    ///     assert!(p.start().is_err()); // a Process runs once
+    ///     assert_eq!(p.join()?, 9);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn start(&self) -> Result<(), ProcessError> {
         let mut phase = self.shared.lock();
         if !matches!(*phase, Phase::New) {
@@ -200,7 +216,24 @@ impl<R: DeserializeOwned + Send + 'static> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let p = Process::new(SQUARE, 4)?;
+    ///     p.start()?;
+    ///     assert_eq!(p.join()?, 16);
+    ///     // The value was handed out: a second join says so.
+    ///     assert!(p.join().is_err());
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn join(&self) -> Result<R, ProcessError> {
         self.join_until(None)
@@ -215,7 +248,25 @@ impl<R: DeserializeOwned + Send + 'static> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let p = Process::new(NAP, 300)?;
+    ///     p.start()?;
+    ///     assert_eq!(p.join_timeout(Duration::from_millis(10)), Err(ProcessError::Timeout));
+    ///     assert_eq!(p.join_timeout(Duration::from_secs(60))?, 300);
+    ///     Ok(())
+    /// }
+    /// ```
     #[track_caller]
     pub fn join_timeout(&self, timeout: Duration) -> Result<R, ProcessError> {
         self.join_until(wait::deadline_after(timeout))
@@ -230,7 +281,25 @@ impl<R: DeserializeOwned + Send + 'static> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let p = Process::new(NAP, 300)?;
+    ///     p.start()?;
+    ///     assert_eq!(p.try_join(), Err(ProcessError::Timeout));
+    ///     assert_eq!(p.join()?, 300);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn try_join(&self) -> Result<R, ProcessError> {
         self.take().unwrap_or(Err(ProcessError::Timeout))
     }
@@ -264,7 +333,24 @@ impl<R> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let p = Process::new(SQUARE, 2)?;
+    ///     assert_eq!(p.pid(), None);
+    ///     p.start()?;
+    ///     assert!(p.pid().is_some());
+    ///     p.join()?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn pid(&self) -> Option<u32> {
         match &*self.shared.lock() {
             Phase::New => None,
@@ -277,7 +363,27 @@ impl<R> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let p = Process::new(NAP, 200)?;
+    ///     assert!(!p.is_alive());
+    ///     p.start()?;
+    ///     assert!(p.is_alive());
+    ///     p.join()?;
+    ///     assert!(!p.is_alive());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn is_alive(&self) -> bool {
         matches!(&*self.shared.lock(), Phase::Running(_))
     }
@@ -288,7 +394,23 @@ impl<R> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use threadkit::process::{Function, Process, ProcessPool, Registry};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    /// const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
+    ///
+    /// fn main() -> Result<(), threadkit::process::ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(SQUARE))?;
+    ///     let p = Process::new(SQUARE, 2)?;
+    ///     p.start()?;
+    ///     p.join()?;
+    ///     assert_eq!(p.exit_code(), Some(threadkit::process::ExitStatus::Code(0)));
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn exit_code(&self) -> Option<ExitStatus> {
         match &*self.shared.lock() {
             Phase::Ended(s, _, _) => Some(*s),
@@ -317,7 +439,26 @@ impl<R> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let p = Process::new(NAP, 60_000)?;
+    ///     p.start()?;
+    ///     p.terminate()?;
+    ///     assert_eq!(p.join(), Err(ProcessError::Exited(ExitStatus::Signal(15))));
+    ///     assert_eq!(p.exit_code().map(ExitStatus::python_exitcode), Some(-15));
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn terminate(&self) -> Result<(), ProcessError> {
         self.send(libc::SIGTERM)
     }
@@ -330,7 +471,25 @@ impl<R> Process<R> {
     ///
     /// # Examples
     ///
-    /// See [`Process`].
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::process::{ExitStatus, Function, Process, ProcessError, ProcessPool, Registry};
+    ///
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    /// const NAP: Function<u64, u64> = threadkit::process_fn!(nap);
+    ///
+    /// fn main() -> Result<(), ProcessError> {
+    ///     threadkit::process::init(Registry::new().register(NAP))?;
+    ///     let p = Process::new(NAP, 60_000)?;
+    ///     p.start()?;
+    ///     p.kill()?;
+    ///     assert_eq!(p.join(), Err(ProcessError::Exited(ExitStatus::Signal(9))));
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn kill(&self) -> Result<(), ProcessError> {
         self.send(libc::SIGKILL)
     }
