@@ -131,4 +131,7 @@ const _: () = {
     assert_send_sync::<ProcessError>();
     assert_send_sync::<Registry>();
     assert_send_sync::<Function<u64, u64>>();
+    assert_send_sync::<ImapUnordered<u64>>();
+    assert_send_sync::<ProcessPoolBuilder>();
+    assert_send_sync::<ExitStatus>();
 };

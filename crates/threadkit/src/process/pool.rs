@@ -55,15 +55,26 @@ use super::task::{decode_one, Task};
 use crate::futures::Future;
 use crate::wait::{self, WaitKind};
 
-/// How many tasks a writer sends ahead of the one its worker runs.
+/// The most tasks a writer sends ahead to its worker.
 pub(crate) const WINDOW: usize = 64;
+
+/// A task answered faster than this lets its worker's window double.
+const FAST: Duration = Duration::from_micros(200);
+
+/// A task that ran longer than this shrinks its worker's window back to 1.
+const SLOW: Duration = Duration::from_millis(1);
 
 struct WorkerState {
     child: Arc<Child>,
     /// Sent and not answered, in the order the worker runs them.
-    inflight: VecDeque<(u64, Job)>,
+    inflight: VecDeque<(u64, Job, Instant)>,
     /// Tasks sent to this worker so far.
     sent: usize,
+    /// How many tasks may be in flight (1 ..= WINDOW), adapted to how long
+    /// the worker's tasks take.
+    window: usize,
+    /// When the worker's last reply came.
+    last_reply: Option<Instant>,
 }
 
 struct State {
@@ -286,6 +297,8 @@ fn spawn_worker(inner: &Arc<Inner>) -> Result<(), ProcessError> {
                 child: sp.child.clone(),
                 inflight: VecDeque::new(),
                 sent: 0,
+                window: 1,
+                last_reply: None,
             },
         );
         wid
@@ -384,7 +397,7 @@ fn fill(
     // start at once instead of waiting behind a long one.
     let mine = w.inflight.len();
     let share = (st.queue.len() + inflight).div_ceil(workers);
-    let room = WINDOW.saturating_sub(mine);
+    let room = w.window.saturating_sub(mine);
     let mut take = match (mine, idle_other) {
         (0, true) => 1,
         (_, true) => 0,
@@ -394,6 +407,7 @@ fn fill(
         take = take.min(max.saturating_sub(w.sent));
     }
     let mut wrote = false;
+    let now = Instant::now();
     while take > 0 {
         let Some((id, job)) = st.queue.pop_front() else {
             break;
@@ -403,7 +417,7 @@ fn fill(
         }
         match codec::put_request(buf, id, job.chunk, job.name, &job.arg) {
             Ok(()) => {
-                w.inflight.push_back((id, job));
+                w.inflight.push_back((id, job, now));
                 w.sent += 1;
                 take -= 1;
                 wrote = true;
@@ -422,6 +436,20 @@ fn fill(
     }
 }
 
+/// Adapts the worker's window to the task just answered (sent at `sent`):
+/// it began when both it was sent and the previous task was answered.
+fn adapt(w: &mut WorkerState, sent: Instant) {
+    let now = Instant::now();
+    let began = w.last_reply.map_or(sent, |r| r.max(sent));
+    let took = now.saturating_duration_since(began);
+    w.last_reply = Some(now);
+    if took < FAST {
+        w.window = (w.window * 2).min(WINDOW);
+    } else if took > SLOW {
+        w.window = 1;
+    }
+}
+
 fn reader(inner: &Arc<Inner>, wid: u64, replies: File) {
     let mut rd = BufReader::with_capacity(64 * 1024, replies);
     let mut body = Vec::new();
@@ -432,12 +460,14 @@ fn reader(inner: &Arc<Inner>, wid: u64, replies: File) {
         let done = {
             let mut st = inner.lock();
             st.workers.get_mut(&wid).and_then(|w| {
-                let pos = w.inflight.iter().position(|(id, _)| *id == reply.id)?;
-                w.inflight.remove(pos)
+                let pos = w.inflight.iter().position(|(id, ..)| *id == reply.id)?;
+                let entry = w.inflight.remove(pos)?;
+                adapt(w, entry.2);
+                Some(entry)
             })
         };
         inner.signal.notify_all();
-        let Some((_, Job { done, .. })) = done else {
+        let Some((_, Job { done, .. }, _)) = done else {
             continue;
         };
         let outcome = match reply.tag {
@@ -459,7 +489,7 @@ fn reader(inner: &Arc<Inner>, wid: u64, replies: File) {
         let mut lost: Vec<(Box<dyn Completion>, ProcessError)> = Vec::new();
         if let Some(w) = st.workers.remove(&wid) {
             let mut inflight = w.inflight;
-            if let Some((_, running)) = inflight.pop_front() {
+            if let Some((_, running, _)) = inflight.pop_front() {
                 let running = running.done;
                 let e = if st.terminated {
                     ProcessError::Terminated
@@ -469,7 +499,7 @@ fn reader(inner: &Arc<Inner>, wid: u64, replies: File) {
                 lost.push((running, e));
             }
             // Never started: back to the front of the queue, in order.
-            while let Some((id, job)) = inflight.pop_back() {
+            while let Some((id, job, _)) = inflight.pop_back() {
                 if st.terminated {
                     lost.push((job.done, ProcessError::Terminated));
                 } else {
