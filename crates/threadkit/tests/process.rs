@@ -125,6 +125,9 @@ fn take_opaque(_: Opaque) -> u64 {
 fn never_registered(x: u64) -> u64 {
     x
 }
+fn parent_only(x: u64) -> u64 {
+    x
+}
 
 const SQUARE: Function<u64, u64> = threadkit::process_fn!(square);
 const ADD: Function<(i64, i64), i64> = threadkit::process_fn!(add);
@@ -142,10 +145,17 @@ const ECHO: Function<Vec<u8>, Vec<u8>> = threadkit::process_fn!(echo);
 const AFFINITY: Function<(), (usize, usize)> = threadkit::process_fn!(affinity_one);
 const OPAQUE: Function<Opaque, u64> = threadkit::process_fn!(take_opaque);
 const UNREGISTERED: Function<u64, u64> = threadkit::process_fn!(never_registered);
+const PARENT_ONLY: Function<u64, u64> = threadkit::process_fn!(parent_only);
 
 fn registry() -> Registry {
-    Registry::new()
-        .register(SQUARE)
+    // A registry that differs between parent and worker (a programming
+    // error the parent cannot see): the worker answers "not registered".
+    let reg = if std::env::var_os("THREADKIT_PROCESS_WORKER").is_none() {
+        Registry::new().register(PARENT_ONLY)
+    } else {
+        Registry::new()
+    };
+    reg.register(SQUARE)
         .register(ADD)
         .register(BOOM)
         .register(ABORT)
@@ -226,6 +236,16 @@ fn unregistered_and_unserializable_fail_at_the_call() {
         pool.map(OPAQUE, vec![Opaque]),
         Err(ProcessError::Serialize(_))
     ));
+    // Registered in the parent, not in the worker: an error, not a hang.
+    match pool.apply(PARENT_ONLY, 1) {
+        Err(ProcessError::Worker(m)) => assert!(m.contains("not registered"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        pool.submit(PARENT_ONLY, 1).unwrap().result(),
+        Err(FutureError::Failed(_))
+    ));
+    assert_eq!(pool.apply(SQUARE, 2), Ok(4));
     // Duplicate names are refused by init.
     assert_eq!(
         process::init(Registry::new().register(SQUARE).register(SQUARE)),
