@@ -768,7 +768,50 @@ fn workers_exit_when_the_parent_panics() {
     orphan_case("panic", false);
 }
 
+/// In a fresh run of this binary (the executable is process-wide state):
+/// workers that do not run the worker loop break the pool with an error.
+fn startup_failure_is_an_error() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("THREADKIT_PROCESS_TEST_ROLE", "startup")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.trim(), "startup ok");
+}
+
+fn run_startup_role() {
+    // `true` exits 0 at once, without ever reading its requests.
+    assert!(process::set_executable("/bin/true"));
+    let p = Process::new(SQUARE, 2).unwrap();
+    p.start().unwrap();
+    match p.join() {
+        Err(ProcessError::Spawn(m)) => assert!(m.contains("init"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let pool = ProcessPool::with_workers(2).unwrap();
+    let tasks: Vec<_> = (0..10).map(|i| pool.submit(SQUARE, i)).collect();
+    for t in tasks {
+        match t {
+            Ok(f) => assert!(matches!(f.result(), Err(FutureError::Failed(_)))),
+            Err(ProcessError::Spawn(_)) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // Broken: no respawn loop, new work refused with the reason.
+    while pool.submit(SQUARE, 1).is_ok() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(matches!(pool.apply(SQUARE, 1), Err(ProcessError::Spawn(_))));
+    drop(pool);
+    println!("startup ok");
+}
+
 fn run_role(role: &str) {
+    if role == "startup" {
+        run_startup_role();
+        return;
+    }
     let pool = ProcessPool::with_workers(2).unwrap();
     let pids = pool.worker_pids();
     let busy: Vec<_> = if role == "busy" {
@@ -874,6 +917,7 @@ const TESTS: &[Test] = &[
         "workers_exit_when_the_parent_panics",
         workers_exit_when_the_parent_panics,
     ),
+    ("startup_failure_is_an_error", startup_failure_is_an_error),
     // Last: everything above must have left no child behind.
     ("no_child_process_left", no_child_process_left),
 ];

@@ -30,6 +30,11 @@ use serde::Serialize;
 
 use super::error::ProcessError;
 
+/// The id of the reply a worker sends once, at start-up, before any
+/// request: "the worker loop runs". A child that ends without it never ran
+/// `init` (or died before), which is a start-up failure, not a task's.
+pub(crate) const READY_ID: u64 = u64::MAX;
+
 /// Reply tag: the task returned; the payload is its encoded result.
 pub(crate) const OK: u8 = 0;
 /// Reply tag: the task panicked; the payload is the message.

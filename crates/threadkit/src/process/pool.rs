@@ -436,6 +436,15 @@ fn fill(
     }
 }
 
+/// The error of a worker that ended before its worker loop ran.
+pub(crate) fn startup_failure(status: super::error::ExitStatus) -> ProcessError {
+    ProcessError::Spawn(format!(
+        "the worker process ended at start-up ({status}) before running any task: the \
+         program must call threadkit::process::init first thing in main (see also \
+         set_executable)"
+    ))
+}
+
 /// Adapts the worker's window to the task just answered (sent at `sent`):
 /// it began when both it was sent and the previous task was answered.
 fn adapt(w: &mut WorkerState, sent: Instant) {
@@ -453,10 +462,15 @@ fn adapt(w: &mut WorkerState, sent: Instant) {
 fn reader(inner: &Arc<Inner>, wid: u64, replies: File) {
     let mut rd = BufReader::with_capacity(64 * 1024, replies);
     let mut body = Vec::new();
+    let mut ready = false;
     while let Ok(true) = codec::read_frame(&mut rd, &mut body) {
         let Some(reply) = codec::parse_reply(&body) else {
             break;
         };
+        if reply.id == codec::READY_ID {
+            ready = true;
+            continue;
+        }
         let done = {
             let mut st = inner.lock();
             st.workers.get_mut(&wid).and_then(|w| {
@@ -487,6 +501,18 @@ fn reader(inner: &Arc<Inner>, wid: u64, replies: File) {
     let (lost, respawn) = {
         let mut st = inner.lock();
         let mut lost: Vec<(Box<dyn Completion>, ProcessError)> = Vec::new();
+        if !ready && !st.terminated {
+            // Not one task ran: the program does not start as a worker.
+            // Respawning would only loop; the pool is broken.
+            let e = startup_failure(status);
+            st.broken = Some(e.clone());
+            if let Some(w) = st.workers.remove(&wid) {
+                lost.extend(w.inflight.into_iter().map(|(_, j, _)| (j.done, e.clone())));
+            }
+            if st.workers.is_empty() {
+                lost.extend(st.queue.drain(..).map(|(_, j)| (j.done, e.clone())));
+            }
+        }
         if let Some(w) = st.workers.remove(&wid) {
             let mut inflight = w.inflight;
             if let Some((_, running, _)) = inflight.pop_front() {

@@ -171,8 +171,16 @@ impl<R: DeserializeOwned + Send + 'static> Process<R> {
             let mut rd = BufReader::new(replies);
             let mut body = Vec::new();
             let mut value = None;
-            if let Ok(true) = codec::read_frame(&mut rd, &mut body) {
-                value = codec::parse_reply(&body).map(|r| match r.tag {
+            let mut ready = false;
+            while let Ok(true) = codec::read_frame(&mut rd, &mut body) {
+                let Some(r) = codec::parse_reply(&body) else {
+                    break;
+                };
+                if r.id == codec::READY_ID {
+                    ready = true;
+                    continue;
+                }
+                value = Some(match r.tag {
                     codec::OK => decode(r.payload),
                     codec::PANIC => Err(ProcessError::Panicked(
                         String::from_utf8_lossy(r.payload).into_owned(),
@@ -181,10 +189,16 @@ impl<R: DeserializeOwned + Send + 'static> Process<R> {
                         String::from_utf8_lossy(r.payload).into_owned(),
                     )),
                 });
+                break;
             }
             drop(rd);
             let status = child.reap_blocking();
-            let value = value.unwrap_or(Err(ProcessError::Exited(status)));
+            // A child that exited (no signal) before its worker loop ran is
+            // a program that does not start as a worker.
+            let value = value.unwrap_or(Err(match status {
+                ExitStatus::Code(_) if !ready => super::pool::startup_failure(status),
+                _ => ProcessError::Exited(status),
+            }));
             *shared.lock() = Phase::Ended(status, Some(value), child.pid());
             shared.ended.notify_all();
         };

@@ -77,6 +77,10 @@ pub(crate) fn run(registry: &Registry, value: &str) -> Option<std::convert::Infa
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut body = Vec::new();
     let mut out = Vec::with_capacity(64 * 1024);
+    codec::put_reply(&mut out, codec::READY_ID, codec::OK, &[]);
+    if output.write_all(&out).is_err() {
+        std::process::exit(0);
+    }
     loop {
         out.clear();
         match codec::read_frame(&mut input, &mut body) {
