@@ -1,7 +1,6 @@
 //! Integration tests of `concurrent.futures`: ThreadPoolExecutor, Future,
 //! as_completed, wait.
 
-#[allow(unreachable_pub)]
 mod common;
 
 use std::collections::HashSet;
@@ -561,6 +560,10 @@ fn map_with_buffer_handles_endless_input() {
         });
         let it = p.map_with(|x: u64| x + 1, input, None, Some(4)).unwrap();
         let first: Vec<u64> = it.take(100).map(Result::unwrap).collect();
+        assert_eq!(
+            p.map_with(|x: u64| x, 0..1, None, Some(0)).unwrap_err(),
+            ExecutorError::InvalidBuffer
+        );
         assert_eq!(first, (1..=100).collect::<Vec<_>>());
         assert!(submitted.load(Ordering::SeqCst) <= 104);
     });
@@ -788,5 +791,33 @@ fn a_task_waiting_on_a_future_behind_it_times_out_instead_of_hanging() {
             })
             .unwrap();
         assert_eq!(*outer.result().unwrap(), Err(FutureError::Timeout));
+    });
+}
+
+#[test]
+fn workers_are_registered_threads() {
+    watchdog(|| {
+        let p = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("Registered")
+            .build()
+            .unwrap();
+        let me = p
+            .submit(|| {
+                let t = threadkit::current_thread();
+                (t.name(), t.daemon())
+            })
+            .unwrap();
+        assert_eq!(
+            me.into_result().unwrap(),
+            ("Registered_0".to_string(), true)
+        );
+        assert!(threadkit::enumerate()
+            .iter()
+            .any(|t| t.name() == "Registered_0"));
+        p.shutdown(true, false);
+        assert!(!threadkit::enumerate()
+            .iter()
+            .any(|t| t.name() == "Registered_0"));
     });
 }

@@ -144,6 +144,8 @@ pub enum ExecutorError {
     Broken(String),
     /// `max_workers` was 0.
     InvalidWorkers,
+    /// `map_with`'s `buffer` was `Some(0)`.
+    InvalidBuffer,
 }
 
 impl fmt::Display for ExecutorError {
@@ -157,6 +159,9 @@ impl fmt::Display for ExecutorError {
                 "the thread pool is broken ({m}); no new task can run on it, create a new executor"
             ),
             ExecutorError::InvalidWorkers => f.write_str("max_workers must be greater than 0"),
+            ExecutorError::InvalidBuffer => {
+                f.write_str("map's buffer must be at least 1 (None submits every item at once)")
+            }
         }
     }
 }

@@ -27,25 +27,24 @@ use crossbeam_utils::CachePadded;
 
 use super::error::{ExecutorError, FutureError};
 use super::future::Future;
+use super::job::Job;
 use super::map::Map;
 use super::pool_table::{self, Slots};
-use super::state::{lock, Erased, Header, Inner, Once, Task};
+use super::state::{Erased, Header, Inner, Once};
 use super::worker;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::registry;
 use crate::wait::{self, Meta};
 
+// Under loom a wait loop must yield to the model's scheduler.
+#[cfg(loom)]
+pub(super) use loom::thread::yield_now;
+#[cfg(not(loom))]
+pub(super) use std::thread::yield_now;
+
 const SHUTDOWN: usize = 1;
 const BROKEN: usize = 2;
 const ONE_SUBMIT: usize = 4;
-
-/// One queued unit of work.
-pub(super) enum Job {
-    /// `execute`: no future.
-    Run(Box<dyn FnOnce() + Send>),
-    /// `submit`: the task shares its allocation with its future.
-    Task(Arc<dyn Task>),
-}
 
 type Initializer = dyn Fn() -> Result<(), String> + Send + Sync;
 
@@ -396,7 +395,7 @@ impl ThreadPoolExecutor {
             func: std::cell::UnsafeCell::new(Once(Some(f))),
         });
         let erased: Arc<Inner<T, dyn Erased>> = inner.clone();
-        self.shared.push(Job::Task(inner));
+        self.shared.push(Job::task(inner));
         Ok(Future::from_inner(erased))
     }
 
@@ -429,7 +428,7 @@ impl ThreadPoolExecutor {
         F: FnOnce() + Send + 'static,
     {
         self.shared.enter()?;
-        self.shared.push(Job::Run(Box::new(f)));
+        self.shared.push(Job::closure(f));
         Ok(())
     }
 
@@ -468,7 +467,8 @@ impl ThreadPoolExecutor {
     ///
     /// # Errors
     ///
-    /// As [`map`](Self::map).
+    /// As [`map`](Self::map); [`ExecutorError::InvalidBuffer`] for
+    /// `buffer == Some(0)`.
     ///
     /// # Examples
     ///
@@ -497,6 +497,9 @@ impl ThreadPoolExecutor {
         R: Send + 'static,
     {
         self.shared.check_open()?;
+        if buffer == Some(0) {
+            return Err(ExecutorError::InvalidBuffer);
+        }
         let deadline = timeout.and_then(wait::deadline_after);
         let f = Arc::new(f);
         let mut items = items.into_iter();
@@ -527,10 +530,7 @@ impl ThreadPoolExecutor {
         let shared = &*self.shared;
         shared.close(SHUTDOWN);
         if cancel_futures {
-            shared.drain(|job| match job {
-                Job::Task(t) => t.cancel(),
-                Job::Run(_) => {}
-            });
+            shared.drain(Job::cancel);
         }
         shared.wake_all();
         if wait {
@@ -713,10 +713,10 @@ impl Shared {
         // Acquire: pairs with the submitters' Release decrement.
         while self.gate.load(Ordering::Acquire) >= ONE_SUBMIT {
             spins += 1;
-            if spins < 64 {
+            if spins < 64 && !cfg!(loom) {
                 std::hint::spin_loop();
             } else {
-                std::thread::yield_now();
+                yield_now();
             }
         }
     }
@@ -750,10 +750,7 @@ impl Shared {
             self.gate.fetch_or(BROKEN, Ordering::AcqRel);
         }
         let reason = lock(&self.broken_reason).clone().unwrap_or(reason);
-        self.drain(|job| match job {
-            Job::Task(t) => t.abandon(FutureError::BrokenPool(reason.clone())),
-            Job::Run(_) => {}
-        });
+        self.drain(|job| job.abandon(FutureError::BrokenPool(reason.clone())));
         self.wake_all();
     }
 
@@ -775,5 +772,57 @@ impl Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         pool_table::unregister(self.id);
+    }
+}
+
+/// Locks a bookkeeping mutex (never held across user code or a wait, so a
+/// poisoned one is still consistent).
+fn lock<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+
+    fn model_pool() -> ThreadPoolExecutor {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .build()
+            .unwrap();
+        // No real worker may start inside a model: count one as started.
+        pool.shared.threads.store(1, Ordering::Relaxed);
+        pool
+    }
+
+    /// A submit racing `shutdown(cancel_futures)` is either refused or its
+    /// task is in the queue when shutdown drains it: nothing is stranded.
+    #[test]
+    fn loom_submit_races_shutdown() {
+        loom::model(|| {
+            let pool = Arc::new(model_pool());
+            let p2 = pool.clone();
+            let t = thread::spawn(move || p2.submit(|| 1u8).ok());
+            pool.shutdown(false, true);
+            let f = t.join().unwrap();
+            if let Some(f) = f {
+                assert!(f.cancelled(), "an accepted task was drained and cancelled");
+            }
+            assert!(pool.submit(|| 2u8).is_err());
+        });
+    }
+
+    /// A worker going to sleep never misses a job pushed at the same time
+    /// (the Dekker pair of fences plus `validate`).
+    #[test]
+    fn loom_worker_sleep_never_misses_a_push() {
+        loom::model(|| {
+            let pool = Arc::new(model_pool());
+            let shared = pool.shared.clone();
+            let w = thread::spawn(move || worker::sleep_for_model(&shared));
+            pool.execute(|| ()).unwrap();
+            assert!(w.join().unwrap(), "the worker saw the job");
+        });
     }
 }

@@ -400,7 +400,7 @@ impl<T> Future<T> {
         }
         match self.header().outcome() {
             Outcome::Value(v) => Ok(v),
-            Outcome::Failed(e) => Err(e.clone()),
+            Outcome::Failed(e) => Err((**e).clone()),
             Outcome::Empty | Outcome::Taken => Err(FutureError::Shared),
         }
     }
@@ -428,13 +428,13 @@ impl<T> Future<T> {
         // so their borrows of the value are over before we move it.
         if self.header().handles.load(Ordering::Acquire) != 1 {
             return match self.header().outcome() {
-                Outcome::Failed(e) => Err(e.clone()),
+                Outcome::Failed(e) => Err((**e).clone()),
                 _ => Err(FutureError::Shared),
             };
         }
         match self.header().take_outcome() {
             Outcome::Value(v) => Ok(v),
-            Outcome::Failed(e) => Err(e),
+            Outcome::Failed(e) => Err(*e),
             Outcome::Empty | Outcome::Taken => Err(FutureError::Shared),
         }
     }
@@ -578,6 +578,23 @@ impl<T> Drop for Future<T> {
     }
 }
 
+/// Futures compare by identity, as in Python: clones are equal.
+impl<T> PartialEq for Future<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.same(other)
+    }
+}
+
+impl<T> Eq for Future<T> {}
+
+/// Hashes the identity, so futures can go in a `HashSet` (like Python's sets
+/// of futures).
+impl<T> std::hash::Hash for Future<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.addr().hash(state);
+    }
+}
+
 impl<T> fmt::Debug for Future<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.header().state();
@@ -677,6 +694,14 @@ impl<T: Send + 'static> Completer<T> {
     /// c.set_result("v");
     /// assert_eq!(*f.result().unwrap(), "v");
     /// ```
+    ///
+    /// Completing twice (CPython's `InvalidStateError`) does not compile:
+    ///
+    /// ```compile_fail
+    /// let (f, c) = threadkit::Future::pending();
+    /// c.set_result(1);
+    /// c.set_result(2);
+    /// ```
     pub fn set_result(self, value: T) {
         self.complete(Outcome::Value(value));
     }
@@ -693,7 +718,7 @@ impl<T: Send + 'static> Completer<T> {
     /// assert_eq!(f.exception(), Ok(Some(FutureError::Failed("worker crashed".into()))));
     /// ```
     pub fn set_error(self, error: FutureError) {
-        self.complete(Outcome::Failed(error));
+        self.complete(Outcome::Failed(Box::new(error)));
     }
 
     fn complete(&self, outcome: Outcome<T>) {
@@ -707,9 +732,9 @@ impl<T: Send + 'static> Completer<T> {
 impl<T: Send + 'static> Drop for Completer<T> {
     fn drop(&mut self) {
         if self.state.get() != CompleterState::Done {
-            self.complete(Outcome::Failed(FutureError::BrokenPool(
+            self.complete(Outcome::Failed(Box::new(FutureError::BrokenPool(
                 "the completer was dropped without completing the future".into(),
-            )));
+            ))));
         }
     }
 }
@@ -815,5 +840,48 @@ impl<T> fmt::Debug for Awaiting<T> {
         f.debug_struct("Awaiting")
             .field("future", &self.future)
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::ThreadPoolExecutor;
+    use std::sync::mpsc;
+
+    fn owners<T>(f: &Future<T>) -> Vec<Tid> {
+        let core = &f.header().core;
+        // SAFETY: `f` keeps the core alive for the call.
+        unsafe { probe_owners(core as *const Core as *const ()) }
+    }
+
+    /// The deadlock probe names the worker running a task, and every worker
+    /// of a saturated pool for a task still queued in it.
+    #[test]
+    fn probe_names_runner_then_saturated_pool() {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .build()
+            .unwrap();
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let running = pool
+            .submit(move || {
+                started_tx.send(wait::tid::current()).unwrap();
+                release_rx.recv().unwrap();
+            })
+            .unwrap();
+        let worker = started_rx.recv().unwrap();
+        let queued = pool.submit(|| ()).unwrap();
+        assert_eq!(owners(&running), vec![worker]);
+        assert_eq!(owners(&queued), vec![worker]);
+        release_tx.send(()).unwrap();
+        queued.result().unwrap();
+        assert!(owners(&queued).is_empty(), "a done future has no owner");
+
+        let (hand, c) = Future::<u8>::pending();
+        assert!(owners(&hand).is_empty(), "no pool: nobody known");
+        assert!(c.set_running());
+        assert_eq!(owners(&hand), vec![wait::tid::current()]);
     }
 }

@@ -4,6 +4,7 @@
 //! - `state`: the future's one allocation and its state word;
 //! - `future`: the [`Future`] handle, [`Completer`], `.await` support;
 //! - `executor`: the pool, its submit gate and worker bookkeeping;
+//! - `job`: a queued job, stored inline in the queue when small;
 //! - `worker`: the worker loop and its sleep/wake-up protocol;
 //! - `multi`: one waiter on many futures (for `wait` / `as_completed`);
 //! - `map`, `wait`, `as_completed`: the module functions and iterators;
@@ -14,6 +15,7 @@ mod as_completed;
 mod error;
 mod executor;
 mod future;
+mod job;
 mod map;
 mod multi;
 mod pool_table;

@@ -13,10 +13,9 @@
 //! | `done` | indices notified and not yet drained by the waiter          |
 
 use std::panic::Location;
-use std::sync::Mutex;
 use std::time::Instant;
 
-use super::state::lock;
+use super::state::{lock, Mutex};
 use crate::loom::sync::atomic::{AtomicU32, Ordering};
 use crate::wait::{self, Meta, Owner, Park, WaitKind, Waiter};
 
@@ -118,5 +117,44 @@ impl Multi {
                 Park::Deadlock(_) | Park::Unparked(_) | Park::Invalid | Park::Retry => {}
             }
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::futures::future::Future;
+    use crate::futures::state::Action;
+    use loom::thread;
+    use std::sync::Arc;
+
+    /// `wait` on a multi-waiter registered on two futures wakes once either
+    /// finishes, whatever the interleaving of registration and completion.
+    #[test]
+    fn loom_multi_wakes_on_any() {
+        loom::model(|| {
+            let (a, ca) = Future::<u8>::pending();
+            let (b, _cb) = Future::<u8>::pending();
+            let multi = Arc::new(Multi::new());
+            let t = thread::spawn(move || ca.set_result(1));
+            let mut done = Vec::new();
+            for (i, f) in [&a, &b].into_iter().enumerate() {
+                if f.header()
+                    .register(Action::Multi(multi.clone(), i))
+                    .is_err()
+                {
+                    done.push(i);
+                }
+            }
+            while done.is_empty() {
+                let seen = multi.seq();
+                multi.drain(&mut done);
+                if done.is_empty() {
+                    multi.wait(seen, None, std::panic::Location::caller());
+                }
+            }
+            assert_eq!(done, [0]);
+            t.join().unwrap();
+        });
     }
 }

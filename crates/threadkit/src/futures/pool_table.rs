@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crossbeam_utils::CachePadded;
 
-use super::state::lock;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::wait::Tid;
 
@@ -90,4 +89,10 @@ pub(crate) fn saturated_workers(id: u32) -> Vec<Tid> {
     }
     let slots = lock(&TABLE).pools.get(&id).and_then(Weak::upgrade);
     slots.map(|s| s.saturated()).unwrap_or_default()
+}
+
+/// Locks a bookkeeping mutex (never held across user code or a wait, so a
+/// poisoned one is still consistent).
+fn lock<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -30,8 +30,15 @@ use std::any::Any;
 use std::cell::UnsafeCell as StdUnsafeCell;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::task::Waker;
+
+// The callback list's mutex is loom's under loom, so a model that blocks on
+// it is explored instead of hanging.
+#[cfg(loom)]
+pub(super) use loom::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(super) use std::sync::{Mutex, MutexGuard};
 
 use super::error::{panic_message, FutureError};
 use super::multi::Multi;
@@ -89,8 +96,8 @@ pub(super) enum Outcome<T> {
     Empty,
     /// The task's return value.
     Value(T),
-    /// The task's failure.
-    Failed(FutureError),
+    /// The task's failure (boxed: keeps the slot two words for small `T`).
+    Failed(Box<FutureError>),
     /// The value was moved out by `into_result` (only possible once no other
     /// handle exists, so no reader can see this).
     Taken,
@@ -400,7 +407,7 @@ where
         let Some(f) = f else { return };
         let outcome = match panic::catch_unwind(AssertUnwindSafe(f)) {
             Ok(v) => Outcome::Value(v),
-            Err(p) => Outcome::Failed(FutureError::Panicked(panic_message(&*p))),
+            Err(p) => Outcome::Failed(Box::new(FutureError::Panicked(panic_message(&*p)))),
         };
         ran();
         self.header.finish(outcome);
@@ -408,7 +415,7 @@ where
 
     fn abandon(self: Arc<Self>, error: FutureError) {
         if self.header.start(crate::wait::tid::current()) {
-            self.header.finish(Outcome::Failed(error));
+            self.header.finish(Outcome::Failed(Box::new(error)));
         }
     }
 
@@ -420,3 +427,68 @@ where
 /// Marker making `Future<T>` `Send`/`Sync` only when `T: Send + Sync`
 /// (handles share `&T` between threads).
 pub(super) type ShareMarker<T> = PhantomData<Arc<T>>;
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::futures::future::Future;
+    use loom::thread;
+
+    /// The worker's start races `cancel`: exactly one wins, and the outcome
+    /// matches the winner.
+    #[test]
+    fn loom_start_races_cancel() {
+        loom::model(|| {
+            let (f, c) = Future::<u32>::pending();
+            let f2 = f.clone();
+            let t = thread::spawn(move || f2.cancel());
+            let ran = c.set_running();
+            if ran {
+                c.set_result(7);
+            } else {
+                drop(c);
+            }
+            let cancelled = t.join().unwrap();
+            assert_ne!(ran, cancelled, "exactly one of run / cancel wins");
+            if ran {
+                assert_eq!(f.try_result(), Ok(&7));
+            } else {
+                assert_eq!(f.try_result(), Err(FutureError::Cancelled));
+            }
+        });
+    }
+
+    /// A thread blocked in `result()` is always woken by the finisher (no
+    /// lost wake-up between its check, its WAITERS flag and its park).
+    #[test]
+    fn loom_result_wakes_on_finish() {
+        loom::model(|| {
+            let (f, c) = Future::<u32>::pending();
+            let t = thread::spawn(move || {
+                assert!(c.set_running());
+                c.set_result(3);
+            });
+            assert_eq!(f.result(), Ok(&3));
+            t.join().unwrap();
+        });
+    }
+
+    /// A callback registered while the future finishes runs exactly once,
+    /// either on the finisher or on the registering thread.
+    #[test]
+    fn loom_callback_runs_once() {
+        loom::model(|| {
+            let (f, c) = Future::<u32>::pending();
+            let hits = Arc::new(crate::loom::sync::atomic::AtomicUsize::new(0));
+            let h = hits.clone();
+            let t = thread::spawn(move || {
+                c.set_result(1);
+            });
+            f.add_done_callback(move |_| {
+                h.fetch_add(1, Ordering::Relaxed);
+            });
+            t.join().unwrap();
+            assert_eq!(hits.load(Ordering::Relaxed), 1);
+        });
+    }
+}

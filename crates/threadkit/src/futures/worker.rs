@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use super::error::{panic_message, FutureError};
-use super::executor::{Job, Shared};
+use super::executor::Shared;
+use super::job::{Job, RunCtx};
 use crate::loom::sync::atomic::{fence, Ordering};
 use crate::registry;
 use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};
@@ -33,6 +34,9 @@ use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};
 /// two, and on a loaded machine a longer spin steals the CPU from the
 /// thread we wait for.
 const WAIT_SPIN_STEPS: u32 = 6;
+
+/// `yield_now` rounds an idle worker makes after spinning, before parking.
+const IDLE_YIELDS: u32 = 16;
 
 /// Starts worker number `index` of `shared`.
 pub(super) fn spawn(shared: Arc<Shared>, index: usize) -> std::io::Result<JoinHandle<()>> {
@@ -113,22 +117,16 @@ fn run_job(shared: &Shared, job: Job, me: Tid) {
         abandon(shared, job);
         return;
     }
-    match job {
-        Job::Task(t) => t.run(me, &|| shared.add_idle_token()),
-        Job::Run(f) => {
-            if let Err(p) = panic::catch_unwind(AssertUnwindSafe(f)) {
-                report_panic(&*p);
-            }
-            shared.add_idle_token();
-        }
-    }
+    job.run(&RunCtx {
+        worker: me,
+        ran: &|| shared.add_idle_token(),
+        report: &report_panic,
+    });
 }
 
 #[cold]
 fn abandon(shared: &Shared, job: Job) {
-    if let Job::Task(t) = job {
-        t.abandon(FutureError::BrokenPool(shared.broken_reason()));
-    }
+    job.abandon(FutureError::BrokenPool(shared.broken_reason()));
 }
 
 #[cold]
@@ -146,6 +144,7 @@ fn report_panic(p: &(dyn std::any::Any + Send)) {
 /// nothing left to do).
 fn idle(shared: &Shared) -> bool {
     let mut spin = Spin::with_steps(WAIT_SPIN_STEPS);
+    let mut yields = 0;
     loop {
         if !shared.queue.is_empty() {
             return true;
@@ -154,9 +153,24 @@ fn idle(shared: &Shared) -> bool {
             return false;
         }
         if !spin.spin() {
-            break;
+            // Spinning is over; yield a few times before parking. With more
+            // runnable threads than cores (the submitter and every worker),
+            // a yield hands the core to the thread that makes the next job,
+            // and the worker stays awake for it: no futex sleep and wake.
+            if yields == IDLE_YIELDS {
+                break;
+            }
+            yields += 1;
+            super::executor::yield_now();
         }
     }
+    sleep(shared)
+}
+
+/// The sleep protocol alone, for the loom models (the spin and yield
+/// rounds of `idle` would let the model wait for the push instead).
+#[cfg(all(test, loom))]
+pub(super) fn sleep_for_model(shared: &Shared) -> bool {
     sleep(shared)
 }
 
