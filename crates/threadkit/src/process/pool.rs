@@ -66,6 +66,10 @@ const SLOW: Duration = Duration::from_millis(1);
 
 struct WorkerState {
     child: Arc<Child>,
+    /// The request pipe, shared with the writer thread so `submit` can send
+    /// a lone task to an idle worker itself; `None` once the writer closed
+    /// it (the pipe closes when the writer's handle goes too).
+    requests: Option<Arc<File>>,
     /// Sent and not answered, in the order the worker runs them.
     inflight: VecDeque<(u64, Job, Instant)>,
     /// Tasks sent to this worker so far.
@@ -295,6 +299,7 @@ fn spawn_worker(inner: &Arc<Inner>) -> Result<(), ProcessError> {
             wid,
             WorkerState {
                 child: sp.child.clone(),
+                requests: None,
                 inflight: VecDeque::new(),
                 sent: 0,
                 window: 1,
@@ -305,7 +310,7 @@ fn spawn_worker(inner: &Arc<Inner>) -> Result<(), ProcessError> {
     };
     let pid = child.pid();
     let (w_inner, r_inner) = (inner.clone(), inner.clone());
-    let requests = sp.requests;
+    let requests = Arc::new(sp.requests);
     let replies = sp.replies;
     let w = std::thread::Builder::new()
         .name(format!("threadkit-pool-writer-{pid}"))
@@ -335,7 +340,10 @@ enum Step {
     Exit,
 }
 
-fn writer(inner: &Inner, wid: u64, mut requests: File) {
+fn writer(inner: &Inner, wid: u64, requests: Arc<File>) {
+    if let Some(w) = inner.lock().workers.get_mut(&wid) {
+        w.requests = Some(requests.clone());
+    }
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut failed: Vec<(Box<dyn Completion>, ProcessError)> = Vec::new();
     loop {
@@ -353,7 +361,7 @@ fn writer(inner: &Inner, wid: u64, mut requests: File) {
         match step {
             Step::Wait | Step::Exit => break,
             Step::Write { close } => {
-                if requests.write_all(&buf).is_err() || close {
+                if (&*requests).write_all(&buf).is_err() || close {
                     break;
                 }
                 buf.clear();
@@ -362,7 +370,50 @@ fn writer(inner: &Inner, wid: u64, mut requests: File) {
     }
     // Closing the request pipe tells the worker to exit once it has
     // answered what it already read.
+    if let Some(w) = inner.lock().workers.get_mut(&wid) {
+        w.requests = None;
+    }
     drop(requests);
+}
+
+/// Sends the queue's only task straight to an idle worker from the
+/// submitting thread (under the lock), sparing a lone task the hop through
+/// a writer thread. The write cannot block: the worker is idle (nothing in
+/// flight), so its request pipe is empty, and the frame is at most
+/// `PIPE_BUF` bytes, which an empty pipe takes at once and whole.
+fn dispatch_direct(inner: &Inner, st: &mut State) {
+    let State { queue, workers, .. } = st;
+    let [(_, job)] = queue.as_slices().0 else {
+        return;
+    };
+    let size = 4 + 8 + 1 + 2 + job.name.len() + job.arg.len();
+    if size > libc::PIPE_BUF {
+        return;
+    }
+    let max = inner.max_tasks_per_child;
+    let Some(w) = workers.values_mut().find(|w| {
+        w.inflight.is_empty() && w.requests.is_some() && max.map_or(true, |m| w.sent < m)
+    }) else {
+        return;
+    };
+    let Some((id, job)) = queue.pop_front() else {
+        return;
+    };
+    if !job.done.start() {
+        return; // cancelled already: dropped unsent
+    }
+    let mut buf = Vec::with_capacity(size);
+    if codec::put_request(&mut buf, id, job.chunk, job.name, &job.arg).is_err() {
+        queue.push_front((id, job));
+        return;
+    }
+    let Some(file) = w.requests.clone() else {
+        return;
+    };
+    w.inflight.push_back((id, job, Instant::now()));
+    w.sent += 1;
+    // A failed write means the worker died: its reader fails the task.
+    let _ = (&*file).write_all(&buf);
 }
 
 /// Moves this writer's share of the queue into `buf` (under the lock).
@@ -386,6 +437,10 @@ fn fill(
     let Some(w) = st.workers.get_mut(&wid) else {
         return Step::Exit;
     };
+    if max_tasks.is_some_and(|m| w.sent >= m) {
+        // Retire (the last tasks may have been sent by `submit` itself).
+        return Step::Write { close: true };
+    }
     if st.queue.is_empty() {
         return if st.shutdown { Step::Exit } else { Step::Wait };
     }
@@ -682,6 +737,7 @@ impl ProcessPool {
                 st.next_task += 1;
                 st.queue.push_back((id, job));
             }
+            dispatch_direct(&self.inner, &mut st);
         }
         self.inner.signal.notify_all();
         Ok(())
