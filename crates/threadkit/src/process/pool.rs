@@ -30,8 +30,9 @@
 //! # Locking
 //!
 //! One `std::sync::Mutex` guards the queue and the worker table; it is held
-//! for short, non-blocking sections only (no pipe I/O, no user code, no
-//! waiting). Every change a waiter may care about is followed by a
+//! for short, non-blocking sections only: no user code, no waiting, and no
+//! pipe I/O except `dispatch_direct`'s one write that cannot block (a lone
+//! task of at most `PIPE_BUF` bytes into an idle worker's empty pipe). Every change a waiter may care about is followed by a
 //! [`Signal::notify_all`]; waiters re-check under the mutex.
 
 use std::collections::{HashMap, VecDeque};
