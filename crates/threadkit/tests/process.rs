@@ -246,6 +246,11 @@ fn unregistered_and_unserializable_fail_at_the_call() {
         Err(FutureError::Failed(_))
     ));
     assert_eq!(pool.apply(SQUARE, 2), Ok(4));
+    // A second init is refused, not ignored.
+    assert!(matches!(
+        process::init(registry()),
+        Err(ProcessError::InvalidArgument(_))
+    ));
     // Duplicate names are refused by init.
     assert_eq!(
         process::init(Registry::new().register(SQUARE).register(SQUARE)),

@@ -249,13 +249,24 @@ impl fmt::Debug for Registry {
 
 static INSTALLED: OnceLock<Registry> = OnceLock::new();
 
-/// Installs the process-wide registry (first call wins; a second call with
-/// a different set of names is ignored, as the first is already in use).
+/// Installs the process-wide registry; only once (children were or will be
+/// started with the first one, so a second is refused, not ignored).
 pub(crate) fn install(registry: Registry) -> Result<&'static Registry, ProcessError> {
     if let Some(name) = registry.duplicate {
         return Err(ProcessError::DuplicateName(name.to_string()));
     }
-    Ok(INSTALLED.get_or_init(|| registry))
+    let mut fresh = false;
+    let installed = INSTALLED.get_or_init(|| {
+        fresh = true;
+        registry
+    });
+    if fresh {
+        Ok(installed)
+    } else {
+        Err(ProcessError::InvalidArgument(
+            "process::init was already called: call it once, first thing in main".into(),
+        ))
+    }
 }
 
 /// The installed registry, or [`ProcessError::NotInitialized`].

@@ -81,12 +81,13 @@ pub use process::Process;
 /// `registry` for [`Process`] and [`ProcessPool`] and returns.
 ///
 /// The registry must be built the same way in every run (children look
-/// functions up by name in their own copy). The first call installs it;
-/// later calls keep the first registry.
+/// functions up by name in their own copy).
 ///
 /// # Errors
 ///
-/// [`ProcessError::DuplicateName`] if two functions share a name.
+/// [`ProcessError::DuplicateName`] if two functions share a name;
+/// [`ProcessError::InvalidArgument`] if `init` was already called (the
+/// first registry stays in use).
 ///
 /// # Examples
 ///
