@@ -935,17 +935,30 @@ fn main() {
         run_role(&role);
         return;
     }
+    // A small libtest-compatible command line (filters, `--exact`,
+    // `--list [--ignored]`), so `cargo test` and cargo-nextest both drive it.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |f: &str| args.iter().any(|a| a == f);
     let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    if args.iter().any(|a| a == "--list") {
-        for (name, _) in TESTS {
-            println!("{name}: test");
+    if flag("--list") {
+        if !flag("--ignored") {
+            for (name, _) in TESTS {
+                println!("{name}: test");
+            }
         }
         return;
     }
+    let exact = flag("--exact");
     let (mut passed, mut failed) = (0, 0);
     for &(name, f) in TESTS {
-        if !filter.is_empty() && !filter.iter().any(|p| name.contains(p.as_str())) {
+        let selected = |p: &&String| {
+            if exact {
+                name == p.as_str()
+            } else {
+                name.contains(p.as_str())
+            }
+        };
+        if !filter.is_empty() && !filter.iter().any(selected) {
             continue;
         }
         let r = std::panic::catch_unwind(|| common::watchdog(f));
