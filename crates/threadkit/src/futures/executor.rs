@@ -259,6 +259,7 @@ impl ThreadPoolBuilder {
         }
         let prefix: Arc<str> = match self.prefix {
             Some(p) if !p.is_empty() => Arc::from(p),
+            // Relaxed: only uniqueness of the number matters.
             _ => Arc::from(format!(
                 "ThreadPoolExecutor-{}",
                 EXECUTOR_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -680,6 +681,7 @@ impl Shared {
         match worker::spawn(self.clone(), n) {
             Ok(h) => handles.push(h),
             Err(e) => {
+                // Relaxed: under the handles mutex, as above.
                 self.threads.store(n, Ordering::Relaxed);
                 if n == 0 {
                     drop(handles);
@@ -696,6 +698,8 @@ impl Shared {
         // Relaxed: see `push`.
         let threads = self.threads.load(Ordering::Relaxed);
         if threads < self.max_workers {
+            // Relaxed: the token is a hint for sizing the pool, it publishes
+            // nothing (a submit that misses it starts one more worker).
             let _ = self
                 .idle_tokens
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {

@@ -22,6 +22,9 @@ use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};
 /// thread we wait for.
 const WAIT_SPIN_STEPS: u32 = 6;
 
+/// `yield_now` rounds after spinning, before parking.
+const WAIT_YIELDS: u32 = 4;
+
 /// The eventual result of a task: Python's `concurrent.futures.Future`.
 ///
 /// A `Future` is a cheap, clonable handle (clones share the one result).
@@ -476,6 +479,17 @@ impl<T> Future<T> {
         let core = &self.header().core;
         let mut spin = Spin::with_steps(WAIT_SPIN_STEPS);
         while spin.spin() {
+            if self.done() {
+                return Ok(());
+            }
+        }
+        // A few yields before parking: with more runnable threads than
+        // cores, the worker we wait for may need this core to finish.
+        for _ in 0..WAIT_YIELDS {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            super::executor::yield_now();
             if self.done() {
                 return Ok(());
             }

@@ -370,7 +370,11 @@ pub(super) fn run_action<T>(action: Action<T>) {
 
 #[cold]
 fn report_callback_panic(p: &(dyn Any + Send)) {
-    eprintln!(
+    // Not `eprintln!`: it panics if stderr is closed, and this runs on a
+    // worker that must survive.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "threadkit: exception calling callback for future: {}",
         panic_message(p)
     );

@@ -69,11 +69,14 @@ fn run(shared: &Shared, index: usize) {
         };
         if let Some(msg) = failure {
             shared.break_pool(format!("a worker's initializer failed: {msg}"), true);
+            // Relaxed: probe snapshots, as below.
             slot.busy.store(false, Ordering::Relaxed);
             slot.tid.store(0, Ordering::Relaxed);
             return;
         }
     }
+    // Relaxed stores of `busy` and `tid` below: snapshots for the deadlock
+    // probe, which confirms a cycle over two walks (see `pool_table`).
     let mut busy = true;
     loop {
         match pop(shared) {
@@ -95,6 +98,7 @@ fn run(shared: &Shared, index: usize) {
             }
         }
     }
+    // Relaxed: probe snapshot.
     slot.tid.store(0, Ordering::Relaxed);
 }
 
@@ -134,7 +138,10 @@ fn report_panic(p: &(dyn std::any::Any + Send)) {
     let name = registry::current_if_bound()
         .map(|i| i.name().to_string())
         .unwrap_or_default();
-    eprintln!(
+    // Not `eprintln!`: it panics if stderr is closed (see `state.rs`).
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "threadkit: a task run with execute() on {name} panicked: {}",
         panic_message(p)
     );
