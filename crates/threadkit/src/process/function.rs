@@ -34,6 +34,16 @@ use super::error::ProcessError;
 /// assert!(SQUARE.name().ends_with("square"));
 /// assert_eq!(SQUARE.call(7), 49);
 /// ```
+///
+/// A closure that captures state cannot be one (a child process could not
+/// receive the captured values), so this does not compile:
+///
+/// ```compile_fail
+/// use threadkit::process::Function;
+///
+/// let base = 10u64;
+/// let add_base: Function<u64, u64> = Function::new("add_base", move |x| x + base);
+/// ```
 pub struct Function<A, R> {
     name: &'static str,
     run: fn(A) -> R,
