@@ -10,6 +10,14 @@
 
 mod loom;
 
+#[cfg(all(feature = "process", unix))]
+pub mod process;
+// The process module's event count alone, so CI's loom run (built without
+// the `process` feature) model-checks it too.
+#[cfg(all(loom, not(feature = "process")))]
+#[path = "process/signal.rs"]
+mod process_signal;
+
 pub mod diagnostics;
 mod futures;
 mod local;
