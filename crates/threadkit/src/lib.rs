@@ -11,6 +11,9 @@
 mod loom;
 
 pub mod diagnostics;
+mod queue;
 mod registry;
 mod sync;
 mod wait;
+
+pub use queue::{GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError};

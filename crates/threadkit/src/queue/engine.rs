@@ -1,0 +1,481 @@
+//! The blocking engine shared by every queue kind: waiting, waking, task
+//! tracking and shutdown on top of a non-blocking [`Buffer`].
+//!
+//! # State words
+//!
+//! | word         | meaning                                                              |
+//! | ------------ | -------------------------------------------------------------------- |
+//! | `getters`    | threads registered to sleep until the buffer is not empty (parking key) |
+//! | `putters`    | threads registered to sleep until the buffer is not full (parking key) |
+//! | `joiners`    | threads registered to sleep until `unfinished` is 0 (parking key)     |
+//! | `unfinished` | items put and not yet marked done (tracked kinds only)                |
+//!
+//! # Wake protocol (no lost wake-ups, no syscall on the fast path)
+//!
+//! A sleeper (say a getter) does: `getters += 1` (`SeqCst`), re-check the
+//! buffer, then park with a `validate` that re-reads "empty and not closed"
+//! (`SeqCst`) under the parking lot's bucket lock. A pusher does its push,
+//! whose `SeqCst` read-modify-write publishes "not empty", then reads
+//! `getters` (`SeqCst`) and only if it is non-zero calls `unpark_one`.
+//!
+//! All four accesses are `SeqCst`, so they sit in one total order: either
+//! the pusher's read of `getters` comes after the increment (it sees a
+//! sleeper and unparks; the unpark takes the bucket lock, so it either finds
+//! the sleeper parked or happens before its `validate`, which then sees the
+//! item), or it comes before, and then the push comes before the sleeper's
+//! re-check, which sees the item. Each push wakes at most one getter, and a
+//! woken getter always tries to pop before anything else, so an item never
+//! sits in the queue while a getter sleeps. The same argument, with roles
+//! swapped, covers putters of a bounded queue, and joiners against the
+//! `task_done` that brings `unfinished` to zero.
+//!
+//! Under loom, `SeqCst` accesses are modelled as acquire/release, so both
+//! sides add a `SeqCst` fence there (see [`loom_sc_fence`]); natively the
+//! `SeqCst` accesses are enough, and on x86 the loads are plain moves.
+//!
+//! # Task tracking
+//!
+//! `unfinished` is incremented (`Relaxed`) before the push that makes the
+//! item visible, so a consumer's `task_done` can never see the item before
+//! its count; a put that fails takes its count back. `task_done` is a CAS
+//! that refuses to go below zero. Immediate shutdown drops the drained
+//! items and removes their count (saturating at zero, as CPython does).
+//!
+//! # Fairness
+//!
+//! None is promised between threads (as in CPython): a running thread may
+//! take an item before a woken one, which then sleeps again. Parked threads
+//! are woken in FIFO order by the parking lot.
+
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use super::buffer::{Buffer, PopError, PushError};
+use super::error::{GetError, JoinError, PutError, TaskDoneError};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::wait::{self, Meta, Owner, Park, Spin, WaitKind, Waiter};
+
+/// How long a call may block.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum Wait {
+    /// Not at all.
+    Try,
+    /// Until the deadline (`None`: forever).
+    Until(Option<Instant>),
+}
+
+/// A `SeqCst` fence under loom only (see the module docs).
+#[inline(always)]
+fn loom_sc_fence() {
+    #[cfg(loom)]
+    crate::loom::sync::atomic::fence(Ordering::SeqCst);
+}
+
+/// Removes a registration when the waiting call ends, however it ends.
+struct Registered<'a>(&'a AtomicUsize);
+
+impl<'a> Registered<'a> {
+    #[inline]
+    fn new(count: &'a AtomicUsize) -> Self {
+        // SeqCst: the sleeper's half of the wake protocol.
+        count.fetch_add(1, Ordering::SeqCst);
+        loom_sc_fence();
+        Registered(count)
+    }
+}
+
+impl Drop for Registered<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Relaxed: a stale non-zero count only costs a waker one needless
+        // `unpark_one`; it never makes anyone sleep.
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The shared state behind every queue handle (see the module docs).
+pub(crate) struct Engine<T, B> {
+    buf: B,
+    getters: CachePadded<AtomicUsize>,
+    putters: CachePadded<AtomicUsize>,
+    unfinished: CachePadded<AtomicUsize>,
+    joiners: CachePadded<AtomicUsize>,
+    /// Whether `unfinished` is kept (not for `SimpleQueue`).
+    tracked: bool,
+    /// Whether the buffer can be full (wake putters after a pop).
+    bounded: bool,
+    meta: Meta,
+    _items: PhantomData<fn(T) -> T>,
+}
+
+impl<T, B: Buffer<T>> Engine<T, B> {
+    pub(crate) fn new(buf: B, tracked: bool, bounded: bool, meta: Meta) -> Self {
+        Engine {
+            buf,
+            getters: CachePadded::new(AtomicUsize::new(0)),
+            putters: CachePadded::new(AtomicUsize::new(0)),
+            unfinished: CachePadded::new(AtomicUsize::new(0)),
+            joiners: CachePadded::new(AtomicUsize::new(0)),
+            tracked,
+            bounded,
+            meta,
+            _items: PhantomData,
+        }
+    }
+
+    /// The buffer (for `qsize` and friends).
+    #[inline]
+    pub(crate) fn buffer(&self) -> &B {
+        &self.buf
+    }
+
+    // ----- put -------------------------------------------------------------
+
+    /// Stores `item`, waiting for room as `wait` allows.
+    #[inline]
+    pub(crate) fn put(
+        &self,
+        item: T,
+        wait: Wait,
+        site: &'static Location<'static>,
+    ) -> Result<(), PutError<T>> {
+        if self.tracked {
+            // Relaxed: ordered before the item's publication by the push's
+            // Release/SeqCst write, which the consumer acquires.
+            self.unfinished.fetch_add(1, Ordering::Relaxed);
+        }
+        match self.buf.push(item) {
+            Ok(()) => {
+                self.notify_getters();
+                Ok(())
+            }
+            Err(PushError::Full(item)) => match wait {
+                Wait::Try => Err(self.put_failed(PutError::Full(item))),
+                Wait::Until(deadline) => self.put_slow(item, deadline, site),
+            },
+            Err(PushError::Closed(item)) => Err(self.put_failed(PutError::ShutDown(item))),
+        }
+    }
+
+    #[cold]
+    fn put_slow(
+        &self,
+        mut item: T,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> Result<(), PutError<T>> {
+        let mut spin = Spin::new();
+        let mut registered = None;
+        let mut waiter = None;
+        loop {
+            match self.buf.push(item) {
+                Ok(()) => {
+                    self.notify_getters();
+                    return Ok(());
+                }
+                Err(PushError::Closed(i)) => return Err(self.put_failed(PutError::ShutDown(i))),
+                Err(PushError::Full(i)) => item = i,
+            }
+            if spin.spin() {
+                continue;
+            }
+            if registered.is_none() {
+                // Register, then re-check (the loop) before the first park.
+                registered = Some(Registered::new(&self.putters));
+                continue;
+            }
+            let w = waiter.get_or_insert_with(|| {
+                Waiter::new(WaitKind::Queue, self, self.meta, Owner::None, site, deadline)
+            });
+            if w.timed_out() {
+                return Err(self.put_failed(PutError::Timeout(item)));
+            }
+            let key = &*self.putters as *const AtomicUsize as usize;
+            // SAFETY: `key` is the address of our own `putters` counter;
+            // `validate` only loads atomics (no panic, no park); the other
+            // callbacks do nothing.
+            let r = unsafe {
+                w.park(
+                    key,
+                    || self.buf.is_full() && !self.buf.is_closed(),
+                    || {},
+                    |_, _| {},
+                    wait::DEFAULT_PARK_TOKEN,
+                )
+            };
+            if let Park::Deadlock(d) = r {
+                // `Owner::None` waits are never part of a proven deadlock.
+                panic!("{d}");
+            }
+        }
+    }
+
+    /// Takes back a failed put's count and passes the error through.
+    #[inline]
+    fn put_failed(&self, e: PutError<T>) -> PutError<T> {
+        if self.tracked {
+            self.finish(1);
+        }
+        e
+    }
+
+    #[inline]
+    fn notify_getters(&self) {
+        loom_sc_fence();
+        // SeqCst: the waker's half of the wake protocol.
+        if self.getters.load(Ordering::SeqCst) != 0 {
+            self.wake_one(&self.getters);
+        }
+    }
+
+    // ----- get -------------------------------------------------------------
+
+    /// Takes the next item, waiting for one as `wait` allows.
+    #[inline]
+    pub(crate) fn get(&self, wait: Wait, site: &'static Location<'static>) -> Result<T, GetError> {
+        match self.buf.pop() {
+            Ok(item) => {
+                self.notify_putters();
+                Ok(item)
+            }
+            Err(PopError::Closed) => Err(GetError::ShutDown),
+            Err(PopError::Empty) => match wait {
+                Wait::Try => Err(GetError::Empty),
+                Wait::Until(deadline) => self.get_slow(deadline, site),
+            },
+        }
+    }
+
+    #[cold]
+    fn get_slow(
+        &self,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> Result<T, GetError> {
+        let mut spin = Spin::new();
+        let mut registered = None;
+        let mut waiter = None;
+        loop {
+            match self.buf.pop() {
+                Ok(item) => {
+                    self.notify_putters();
+                    return Ok(item);
+                }
+                Err(PopError::Closed) => return Err(GetError::ShutDown),
+                Err(PopError::Empty) => {}
+            }
+            if spin.spin() {
+                continue;
+            }
+            if registered.is_none() {
+                registered = Some(Registered::new(&self.getters));
+                continue;
+            }
+            let w = waiter.get_or_insert_with(|| {
+                Waiter::new(WaitKind::Queue, self, self.meta, Owner::None, site, deadline)
+            });
+            if w.timed_out() {
+                return Err(GetError::Timeout);
+            }
+            let key = &*self.getters as *const AtomicUsize as usize;
+            // SAFETY: `key` is the address of our own `getters` counter;
+            // `validate` only loads atomics (no panic, no park); the other
+            // callbacks do nothing.
+            let r = unsafe {
+                w.park(
+                    key,
+                    || self.buf.is_empty() && !self.buf.is_closed(),
+                    || {},
+                    |_, _| {},
+                    wait::DEFAULT_PARK_TOKEN,
+                )
+            };
+            if let Park::Deadlock(d) = r {
+                // `Owner::None` waits are never part of a proven deadlock.
+                panic!("{d}");
+            }
+        }
+    }
+
+    #[inline]
+    fn notify_putters(&self) {
+        if self.bounded {
+            loom_sc_fence();
+            // SeqCst: the waker's half of the wake protocol.
+            if self.putters.load(Ordering::SeqCst) != 0 {
+                self.wake_one(&self.putters);
+            }
+        }
+    }
+
+    // ----- task tracking ---------------------------------------------------
+
+    /// Marks one item done.
+    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
+        // Relaxed: a guess, checked by the CAS.
+        let mut cur = self.unfinished.load(Ordering::Relaxed);
+        loop {
+            if cur == 0 {
+                return Err(TaskDoneError);
+            }
+            // SeqCst: the "all done" signal of the joiners' wake protocol,
+            // and Release for the work done on the item before `task_done`.
+            match self.unfinished.compare_exchange_weak(
+                cur,
+                cur - 1,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    if cur == 1 {
+                        self.notify_joiners();
+                    }
+                    return Ok(());
+                }
+                Err(c) => cur = c,
+            }
+        }
+    }
+
+    /// Removes `n` counts, saturating at zero; wakes joiners on reaching it.
+    fn finish(&self, n: usize) {
+        // Relaxed: a guess, checked by the CAS.
+        let mut cur = self.unfinished.load(Ordering::Relaxed);
+        while cur != 0 {
+            let new = cur.saturating_sub(n);
+            // SeqCst: as in `task_done`.
+            match self.unfinished.compare_exchange_weak(
+                cur,
+                new,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    if new == 0 {
+                        self.notify_joiners();
+                    }
+                    return;
+                }
+                Err(c) => cur = c,
+            }
+        }
+    }
+
+    #[inline]
+    fn notify_joiners(&self) {
+        loom_sc_fence();
+        // SeqCst: the waker's half of the wake protocol.
+        if self.joiners.load(Ordering::SeqCst) != 0 {
+            self.wake_all(&self.joiners);
+        }
+    }
+
+    /// Items put and not yet marked done.
+    #[inline]
+    pub(crate) fn unfinished(&self) -> usize {
+        // Acquire: pairs with `task_done`'s release, like `join`.
+        self.unfinished.load(Ordering::Acquire)
+    }
+
+    /// Waits until every item put has been marked done, as `wait` allows.
+    #[inline]
+    pub(crate) fn join(&self, wait: Wait, site: &'static Location<'static>) -> Result<(), JoinError> {
+        // Acquire: the consumers' work happens before `join` returns.
+        let n = self.unfinished.load(Ordering::Acquire);
+        if n == 0 {
+            return Ok(());
+        }
+        match wait {
+            Wait::Try => Err(JoinError { unfinished: n }),
+            Wait::Until(deadline) => self.join_slow(deadline, site),
+        }
+    }
+
+    #[cold]
+    fn join_slow(
+        &self,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> Result<(), JoinError> {
+        let _registered = Registered::new(&self.joiners);
+        let mut w = Waiter::new(WaitKind::Queue, self, self.meta, Owner::None, site, deadline);
+        loop {
+            // SeqCst: the sleeper's half of the wake protocol (and Acquire).
+            let n = self.unfinished.load(Ordering::SeqCst);
+            if n == 0 {
+                return Ok(());
+            }
+            if w.timed_out() {
+                return Err(JoinError { unfinished: n });
+            }
+            let key = &*self.joiners as *const AtomicUsize as usize;
+            // SAFETY: `key` is the address of our own `joiners` counter;
+            // `validate` only loads an atomic; the other callbacks do nothing.
+            let r = unsafe {
+                w.park(
+                    key,
+                    || self.unfinished.load(Ordering::SeqCst) != 0,
+                    || {},
+                    |_, _| {},
+                    wait::DEFAULT_PARK_TOKEN,
+                )
+            };
+            if let Park::Deadlock(d) = r {
+                // `Owner::None` waits are never part of a proven deadlock.
+                panic!("{d}");
+            }
+        }
+    }
+
+    // ----- shutdown --------------------------------------------------------
+
+    /// Shuts the queue down (see `Queue::shutdown`).
+    pub(crate) fn shutdown(&self, immediate: bool) {
+        self.buf.close();
+        if immediate {
+            let mut dropped = 0;
+            // Items are dropped here, outside any internal lock, one by one:
+            // a `Drop` may even use the queue (it is shut down by now).
+            while let Ok(item) = self.buf.pop() {
+                drop(item);
+                dropped += 1;
+            }
+            if self.tracked && dropped > 0 {
+                self.finish(dropped);
+            }
+        }
+        self.wake_all(&self.getters);
+        self.wake_all(&self.putters);
+        if self.tracked {
+            self.notify_joiners();
+        }
+    }
+
+    /// Whether `shutdown` was called.
+    #[inline]
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.buf.is_closed()
+    }
+
+    // ----- waking ----------------------------------------------------------
+
+    #[cold]
+    fn wake_one(&self, key: &AtomicUsize) {
+        // SAFETY: `key` is one of our own counters' addresses; the callback
+        // does nothing.
+        unsafe {
+            wait::unpark_one(key as *const AtomicUsize as usize, |_| {
+                wait::DEFAULT_UNPARK_TOKEN
+            })
+        };
+    }
+
+    #[cold]
+    fn wake_all(&self, key: &AtomicUsize) {
+        // SAFETY: `key` is one of our own counters' addresses.
+        unsafe { wait::unpark_all(key as *const AtomicUsize as usize, wait::DEFAULT_UNPARK_TOKEN) };
+    }
+}
