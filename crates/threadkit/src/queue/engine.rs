@@ -53,10 +53,10 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::buffer::{Buffer, PopError, PushError};
+use super::buffer::{Backoff, Buffer, PopError, PushError};
 use super::error::{GetError, JoinError, PutError, TaskDoneError};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
-use crate::wait::{self, Meta, Owner, Park, Spin, WaitKind, Waiter};
+use crate::wait::{self, Meta, Owner, Park, WaitKind, Waiter};
 
 /// How long a call may block.
 #[derive(Copy, Clone, Debug)]
@@ -74,7 +74,7 @@ fn loom_sc_fence() {
     crate::loom::sync::atomic::fence(Ordering::SeqCst);
 }
 
-/// Removes a registration when the waiting call ends, however it ends.
+/// A joiner's registration in `joiners`, removed when the call ends.
 struct Registered<'a>(&'a AtomicUsize);
 
 impl<'a> Registered<'a> {
@@ -91,8 +91,54 @@ impl Drop for Registered<'_> {
     #[inline]
     fn drop(&mut self) {
         // Relaxed: a stale non-zero count only costs a waker one needless
-        // `unpark_one`; it never makes anyone sleep.
+        // `unpark_all`; it never makes anyone sleep.
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A getter's or putter's registration in `getters`/`putters`.
+///
+/// These counts mean "registered and not woken yet": a waker that unparks a
+/// thread takes that thread's count off itself, under the parking lot's
+/// bucket lock and before the thread runs ([`Engine::wake_one`]). So after
+/// one wake, the pushes (or pops) that follow see zero and skip the parking
+/// lot until somebody registers again, instead of each paying for a
+/// needless `unpark_one` while the woken thread is still getting up. A
+/// woken thread that must wait again registers again.
+struct Registration<'a> {
+    count: &'a AtomicUsize,
+    on: bool,
+}
+
+impl<'a> Registration<'a> {
+    #[inline]
+    fn new(count: &'a AtomicUsize) -> Self {
+        Registration { count, on: false }
+    }
+
+    #[inline]
+    fn register(&mut self) {
+        // SeqCst: the sleeper's half of the wake protocol.
+        self.count.fetch_add(1, Ordering::SeqCst);
+        loom_sc_fence();
+        self.on = true;
+    }
+
+    /// A waker took our count off when it unparked us.
+    #[inline]
+    fn woken(&mut self) {
+        self.on = false;
+    }
+}
+
+impl Drop for Registration<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.on {
+            // Relaxed: a stale non-zero count only costs a waker one
+            // needless `unpark_one`; it never makes anyone sleep.
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -167,8 +213,9 @@ impl<T, B: Buffer<T>> Engine<T, B> {
         deadline: Option<Instant>,
         site: &'static Location<'static>,
     ) -> Result<(), PutError<T>> {
-        let mut spin = Spin::new();
-        let mut registered = None;
+        let mut backoff = Backoff::default();
+        let mut spinning = true;
+        let mut reg = Registration::new(&self.putters);
         let mut waiter = None;
         loop {
             match self.buf.push(item) {
@@ -179,12 +226,12 @@ impl<T, B: Buffer<T>> Engine<T, B> {
                 Err(PushError::Closed(i)) => return Err(self.put_failed(PutError::ShutDown(i))),
                 Err(PushError::Full(i)) => item = i,
             }
-            if spin.spin() {
-                continue;
-            }
-            if registered.is_none() {
-                // Register, then re-check (the loop) before the first park.
-                registered = Some(Registered::new(&self.putters));
+            if !reg.on {
+                spinning = spinning && backoff.snooze();
+                if !spinning {
+                    // Register, then re-check (the loop) before parking.
+                    reg.register();
+                }
                 continue;
             }
             let w = waiter.get_or_insert_with(|| {
@@ -206,9 +253,11 @@ impl<T, B: Buffer<T>> Engine<T, B> {
                     wait::DEFAULT_PARK_TOKEN,
                 )
             };
-            if let Park::Deadlock(d) = r {
+            match r {
+                Park::Unparked(_) => reg.woken(),
                 // `Owner::None` waits are never part of a proven deadlock.
-                panic!("{d}");
+                Park::Deadlock(d) => panic!("{d}"),
+                Park::Invalid | Park::TimedOut | Park::Retry => {}
             }
         }
     }
@@ -255,8 +304,9 @@ impl<T, B: Buffer<T>> Engine<T, B> {
         deadline: Option<Instant>,
         site: &'static Location<'static>,
     ) -> Result<T, GetError> {
-        let mut spin = Spin::new();
-        let mut registered = None;
+        let mut backoff = Backoff::default();
+        let mut spinning = true;
+        let mut reg = Registration::new(&self.getters);
         let mut waiter = None;
         loop {
             match self.buf.pop() {
@@ -267,11 +317,12 @@ impl<T, B: Buffer<T>> Engine<T, B> {
                 Err(PopError::Closed) => return Err(GetError::ShutDown),
                 Err(PopError::Empty) => {}
             }
-            if spin.spin() {
-                continue;
-            }
-            if registered.is_none() {
-                registered = Some(Registered::new(&self.getters));
+            if !reg.on {
+                spinning = spinning && backoff.snooze();
+                if !spinning {
+                    // Register, then re-check (the loop) before parking.
+                    reg.register();
+                }
                 continue;
             }
             let w = waiter.get_or_insert_with(|| {
@@ -293,9 +344,11 @@ impl<T, B: Buffer<T>> Engine<T, B> {
                     wait::DEFAULT_PARK_TOKEN,
                 )
             };
-            if let Park::Deadlock(d) = r {
+            match r {
+                Park::Unparked(_) => reg.woken(),
                 // `Owner::None` waits are never part of a proven deadlock.
-                panic!("{d}");
+                Park::Deadlock(d) => panic!("{d}"),
+                Park::Invalid | Park::TimedOut | Park::Retry => {}
             }
         }
     }
@@ -369,7 +422,7 @@ impl<T, B: Buffer<T>> Engine<T, B> {
         loom_sc_fence();
         // SeqCst: the waker's half of the wake protocol.
         if self.joiners.load(Ordering::SeqCst) != 0 {
-            self.wake_all(&self.joiners);
+            self.wake_joiners();
         }
     }
 
@@ -462,20 +515,45 @@ impl<T, B: Buffer<T>> Engine<T, B> {
 
     // ----- waking ----------------------------------------------------------
 
+    /// Wakes one thread registered in `count` (getters or putters) and
+    /// takes its count off (see [`Registration`]).
     #[cold]
-    fn wake_one(&self, key: &AtomicUsize) {
+    fn wake_one(&self, count: &AtomicUsize) {
+        let key = count as *const AtomicUsize as usize;
         // SAFETY: `key` is one of our own counters' addresses; the callback
-        // does nothing.
+        // only does an atomic subtraction (no panic, no park).
         unsafe {
-            wait::unpark_one(key as *const AtomicUsize as usize, |_| {
+            wait::unpark_one(key, |r| {
+                if r.unparked_threads != 0 {
+                    // Relaxed: under the bucket lock, before the woken thread
+                    // runs; an RMW, so no other change is lost.
+                    count.fetch_sub(1, Ordering::Relaxed);
+                }
                 wait::DEFAULT_UNPARK_TOKEN
             })
         };
     }
 
+    /// Wakes every thread registered in `count` (getters or putters) and
+    /// takes their counts off. A woken thread may register again before the
+    /// subtraction; the count is then too high for a moment (a needless
+    /// unpark), never too low (a lost wake-up).
     #[cold]
-    fn wake_all(&self, key: &AtomicUsize) {
+    fn wake_all(&self, count: &AtomicUsize) {
+        let key = count as *const AtomicUsize as usize;
         // SAFETY: `key` is one of our own counters' addresses.
-        unsafe { wait::unpark_all(key as *const AtomicUsize as usize, wait::DEFAULT_UNPARK_TOKEN) };
+        let n = unsafe { wait::unpark_all(key, wait::DEFAULT_UNPARK_TOKEN) };
+        if n != 0 {
+            // Relaxed: an RMW; see above.
+            count.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Wakes every joiner (they remove their own registration).
+    #[cold]
+    fn wake_joiners(&self) {
+        let key = &*self.joiners as *const AtomicUsize as usize;
+        // SAFETY: `key` is our own `joiners` counter's address.
+        unsafe { wait::unpark_all(key, wait::DEFAULT_UNPARK_TOKEN) };
     }
 }

@@ -36,7 +36,7 @@ use std::ptr;
 
 use crossbeam_utils::CachePadded;
 
-use super::buffer::{Buffer, PopError, PushError, Snooze};
+use super::buffer::{Buffer, PopError, PushError, Backoff};
 use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
 
@@ -57,10 +57,10 @@ struct Slot<T> {
 impl<T> Slot<T> {
     /// Waits until the writer that claimed this slot has written it.
     fn wait_write(&self) {
-        let mut snooze = Snooze::default();
+        let mut snooze = Backoff::default();
         // Acquire: pairs with the writer's Release `fetch_or(WRITE)`.
         while self.state.load(Ordering::Acquire) & WRITE == 0 {
-            snooze.snooze();
+            let _ = snooze.snooze();
         }
     }
 }
@@ -83,14 +83,14 @@ impl<T> Block<T> {
 
     /// Waits until the next block is installed and returns it.
     fn wait_next(&self) -> *mut Block<T> {
-        let mut snooze = Snooze::default();
+        let mut snooze = Backoff::default();
         loop {
             // Acquire: pairs with the Release store of the installer.
             let next = self.next.load(Ordering::Acquire);
             if !next.is_null() {
                 return next;
             }
-            snooze.snooze();
+            let _ = snooze.snooze();
         }
     }
 
@@ -158,7 +158,7 @@ impl<T> List<T> {
 
 impl<T> Buffer<T> for List<T> {
     fn push(&self, item: T) -> Result<(), PushError<T>> {
-        let mut snooze = Snooze::default();
+        let mut snooze = Backoff::default();
         // Acquire: the block pointer read next must be at least as new.
         let mut tail = self.tail.index.load(Ordering::Acquire);
         // Acquire: pairs with the installer's Release store.
@@ -171,7 +171,7 @@ impl<T> Buffer<T> for List<T> {
             let offset = (tail >> SHIFT) % LAP;
             if offset == BLOCK_CAP {
                 // Another writer is installing the next block.
-                snooze.snooze();
+                let _ = snooze.snooze();
                 tail = self.tail.index.load(Ordering::Acquire);
                 block = self.tail.block.load(Ordering::Acquire);
                 continue;
@@ -222,7 +222,7 @@ impl<T> Buffer<T> for List<T> {
     }
 
     fn pop(&self) -> Result<T, PopError> {
-        let mut snooze = Snooze::default();
+        let mut snooze = Backoff::default();
         // Acquire: the block pointer read next must be at least as new.
         let mut head = self.head.index.load(Ordering::Acquire);
         // Acquire: pairs with the Release store that moved head's block.
@@ -231,7 +231,7 @@ impl<T> Buffer<T> for List<T> {
             let offset = (head >> SHIFT) % LAP;
             if offset == BLOCK_CAP {
                 // Another reader is moving head to the next block.
-                snooze.snooze();
+                let _ = snooze.snooze();
                 head = self.head.index.load(Ordering::Acquire);
                 block = self.head.block.load(Ordering::Acquire);
                 continue;

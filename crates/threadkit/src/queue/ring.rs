@@ -40,7 +40,7 @@ use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::buffer::{Buffer, PopError, PushError, Snooze};
+use super::buffer::{Buffer, PopError, PushError, Backoff};
 use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
 
@@ -102,7 +102,7 @@ impl<T> Ring<T> {
 
 impl<T> Buffer<T> for Ring<T> {
     fn push(&self, item: T) -> Result<(), PushError<T>> {
-        let mut snooze = Snooze::default();
+        let mut snooze = Backoff::default();
         // Relaxed: a guess, checked by the stamp and the CAS below.
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
@@ -143,18 +143,18 @@ impl<T> Buffer<T> for Ring<T> {
                 if head.wrapping_add(self.one_lap) == tail {
                     return Err(PushError::Full(item));
                 }
-                snooze.snooze();
+                let _ = snooze.snooze();
                 tail = self.tail.load(Ordering::Relaxed);
             } else {
                 // Another writer claimed this position and has not published yet.
-                snooze.snooze();
+                let _ = snooze.snooze();
                 tail = self.tail.load(Ordering::Relaxed);
             }
         }
     }
 
     fn pop(&self) -> Result<T, PopError> {
-        let mut snooze = Snooze::default();
+        let mut snooze = Backoff::default();
         // Relaxed: a guess, checked by the stamp and the CAS below.
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -196,11 +196,11 @@ impl<T> Buffer<T> for Ring<T> {
                         PopError::Empty
                     });
                 }
-                snooze.snooze();
+                let _ = snooze.snooze();
                 head = self.head.load(Ordering::Relaxed);
             } else {
                 // Another reader claimed this position and has not freed it yet.
-                snooze.snooze();
+                let _ = snooze.snooze();
                 head = self.head.load(Ordering::Relaxed);
             }
         }
