@@ -16,4 +16,6 @@ mod registry;
 mod sync;
 mod wait;
 
-pub use queue::{GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError};
+pub use queue::{
+    GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
+};

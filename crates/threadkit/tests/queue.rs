@@ -125,7 +125,10 @@ fn basic_full_empty<Q: Tracked<i64>>() {
     }
     assert!(q.empty());
     assert_eq!(q.try_get(), Err(GetError::Empty));
-    assert_eq!(q.get_timeout(Duration::from_millis(10)), Err(GetError::Timeout));
+    assert_eq!(
+        q.get_timeout(Duration::from_millis(10)),
+        Err(GetError::Timeout)
+    );
 }
 
 fn basic_full_empty_unbounded<Q: Tracked<i64>>() {
@@ -160,7 +163,10 @@ fn blocking_put_waits_for_get<Q: Tracked<i64>>() {
     started.wait();
     let t0 = Instant::now();
     q.put(2).unwrap();
-    assert!(t0.elapsed() >= Duration::from_millis(15), "put did not block");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(15),
+        "put did not block"
+    );
     assert_eq!(t.join().unwrap(), 1);
     assert_eq!(q.get(), Ok(2));
 }
@@ -179,7 +185,10 @@ fn blocking_get_waits_for_put<Q: Tracked<i64>>() {
     started.wait();
     let t0 = Instant::now();
     assert_eq!(q.get(), Ok(42));
-    assert!(t0.elapsed() >= Duration::from_millis(15), "get did not block");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(15),
+        "get did not block"
+    );
     t.join().unwrap();
 }
 
@@ -205,8 +214,14 @@ fn zero_timeout_is_a_try<Q: Tracked<i64>>() {
     let q = Q::make(1);
     assert_eq!(q.get_timeout(Duration::ZERO), Err(GetError::Empty));
     q.put(1).unwrap();
-    assert!(matches!(q.put_timeout(2, Duration::ZERO), Err(PutError::Full(2))));
-    assert_eq!(q.join_timeout(Duration::ZERO), Err(JoinError { unfinished: 1 }));
+    assert!(matches!(
+        q.put_timeout(2, Duration::ZERO),
+        Err(PutError::Full(2))
+    ));
+    assert_eq!(
+        q.join_timeout(Duration::ZERO),
+        Err(JoinError { unfinished: 1 })
+    );
     assert_eq!(q.get_timeout(Duration::ZERO), Ok(1));
     // A timeout too large for an Instant means forever, not an error.
     q.put(3).unwrap();
@@ -319,7 +334,10 @@ fn shutdown_empty<Q: Tracked<i64>>() {
     assert!(matches!(q.try_put(1), Err(PutError::ShutDown(1))));
     assert_eq!(q.get(), Err(GetError::ShutDown));
     assert_eq!(q.try_get(), Err(GetError::ShutDown));
-    assert_eq!(q.get_timeout(Duration::from_secs(60)), Err(GetError::ShutDown));
+    assert_eq!(
+        q.get_timeout(Duration::from_secs(60)),
+        Err(GetError::ShutDown)
+    );
     assert_eq!(q.unfinished(), 0);
 }
 
@@ -635,11 +653,20 @@ fn ordering_of_the_three_kinds() {
             [g(), g(), g()]
         };
         let f = Queue::with_maxsize(QUEUE_SIZE);
-        assert_eq!(order(&|x| f.put(x).unwrap(), &|| f.get().unwrap()), [111, 333, 222]);
+        assert_eq!(
+            order(&|x| f.put(x).unwrap(), &|| f.get().unwrap()),
+            [111, 333, 222]
+        );
         let l = LifoQueue::new();
-        assert_eq!(order(&|x| l.put(x).unwrap(), &|| l.get().unwrap()), [222, 333, 111]);
+        assert_eq!(
+            order(&|x| l.put(x).unwrap(), &|| l.get().unwrap()),
+            [222, 333, 111]
+        );
         let p = PriorityQueue::with_maxsize(QUEUE_SIZE);
-        assert_eq!(order(&|x| p.put(x).unwrap(), &|| p.get().unwrap()), [111, 222, 333]);
+        assert_eq!(
+            order(&|x| p.put(x).unwrap(), &|| p.get().unwrap()),
+            [111, 222, 333]
+        );
         let s = SimpleQueue::new();
         assert_eq!(order(&|x| s.put(x), &|| s.get().unwrap()), [111, 333, 222]);
     });
@@ -707,7 +734,11 @@ fn dropping_a_queue_drops_its_items() {
         let q = Queue::new();
         q.put(item.clone()).unwrap();
         q.shutdown(true);
-        assert_eq!(Arc::strong_count(&item), 1, "immediate shutdown drops items");
+        assert_eq!(
+            Arc::strong_count(&item),
+            1,
+            "immediate shutdown drops items"
+        );
     });
 }
 

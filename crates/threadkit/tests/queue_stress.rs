@@ -176,7 +176,9 @@ fn lifo_bounded_16_4p4c() {
 
 #[test]
 fn priority_bounded_16_4p4c() {
-    bounded(LIMIT, || run(PriorityQueue::with_maxsize(16), 4, 4, 200_000));
+    bounded(LIMIT, || {
+        run(PriorityQueue::with_maxsize(16), 4, 4, 200_000)
+    });
 }
 
 #[test]

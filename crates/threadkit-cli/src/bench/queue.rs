@@ -101,9 +101,9 @@ fn counted<Q: Clone + Send + 'static>(n: u64, q: Q, send: fn(&Q, u64), recv: fn(
     let consumer = {
         let start = start.clone();
         thread::spawn(move || {
-        start.wait();
-        (0..n).fold(0u64, |s, _| s.wrapping_add(recv(&q)))
-    })
+            start.wait();
+            (0..n).fold(0u64, |s, _| s.wrapping_add(recv(&q)))
+        })
     };
     start.wait();
     let t0 = Instant::now();
@@ -283,7 +283,16 @@ pub(crate) fn cases() -> Vec<Case> {
         (2, "SimpleQueue 2P2C"),
         (4, "SimpleQueue 4P4C"),
     ] {
-        tput!(v, name, "threadkit", p, p, tk_simple, tk_simple_send, tk_simple_recv);
+        tput!(
+            v,
+            name,
+            "threadkit",
+            p,
+            p,
+            tk_simple,
+            tk_simple_send,
+            tk_simple_recv
+        );
         tput!(v, name, "crossbeam", p, p, cb_unbounded, cb_send, cb_recv);
     }
     for (p, name) in [
@@ -292,20 +301,26 @@ pub(crate) fn cases() -> Vec<Case> {
     ] {
         // threadkit pays for task_done after every get and a final join;
         // crossbeam runs without them (its plain throughput is the bar).
-        v.push(Case::new(GROUP, name, "threadkit", Unit::MsgsPerSec, move |s| {
-            let q = Queue::with_maxsize(B);
-            let joiner = q.clone();
-            let r = throughput(
-                p,
-                p,
-                msgs(s),
-                move |c| (q.clone(), vec![q; c]),
-                tk_send,
-                tk_recv_done,
-            );
-            joiner.join();
-            r
-        }));
+        v.push(Case::new(
+            GROUP,
+            name,
+            "threadkit",
+            Unit::MsgsPerSec,
+            move |s| {
+                let q = Queue::with_maxsize(B);
+                let joiner = q.clone();
+                let r = throughput(
+                    p,
+                    p,
+                    msgs(s),
+                    move |c| (q.clone(), vec![q; c]),
+                    tk_send,
+                    tk_recv_done,
+                );
+                joiner.join();
+                r
+            },
+        ));
         tput!(v, name, "crossbeam", p, p, cb_bounded(B), cb_send, cb_recv);
     }
     v.push(Case::new(
@@ -350,7 +365,12 @@ pub(crate) fn cases() -> Vec<Case> {
         )
     }));
     v.push(Case::new(GROUP, PP, "crossbeam", Unit::NsPerOp, move |s| {
-        ping_pong(rounds(s), || crossbeam_channel::bounded(1), cb_send, cb_recv)
+        ping_pong(
+            rounds(s),
+            || crossbeam_channel::bounded(1),
+            cb_send,
+            cb_recv,
+        )
     }));
     v.push(Case::new(GROUP, PP, "flume", Unit::NsPerOp, move |s| {
         ping_pong(rounds(s), || flume::bounded(1), fl_send, fl_recv)

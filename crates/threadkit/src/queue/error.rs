@@ -74,9 +74,7 @@ impl<T> fmt::Display for PutError<T> {
                 "put on a full queue: the item is handed back; retry later, \
                  or use put()/put_timeout() to wait for room"
             }
-            PutError::Timeout(_) => {
-                "put timed out: the queue stayed full; the item is handed back"
-            }
+            PutError::Timeout(_) => "put timed out: the queue stayed full; the item is handed back",
             PutError::ShutDown(_) => {
                 "put on a shut-down queue: it takes no more items; the item is handed back"
             }

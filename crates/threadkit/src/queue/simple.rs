@@ -47,7 +47,12 @@ impl<T> SimpleQueue<T> {
     /// ```
     #[track_caller]
     pub fn new() -> Self {
-        SimpleQueue(Arc::new(Engine::new(List::new(), false, false, Meta::here())))
+        SimpleQueue(Arc::new(Engine::new(
+            List::new(),
+            false,
+            false,
+            Meta::here(),
+        )))
     }
 
     /// Puts `item` at the back (Python's `put` and `put_nowait`). Never

@@ -13,8 +13,9 @@
 
 use std::panic::Location;
 
+use super::buffer::Backoff;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
-use crate::wait::{self, Meta, Owner, Park, Spin, WaitKind, Waiter};
+use crate::wait::{self, Meta, Owner, Park, WaitKind, Waiter};
 
 const UNLOCKED: u8 = 0;
 const LOCKED: u8 = 1;
@@ -49,7 +50,7 @@ impl WordLock {
 
     #[cold]
     fn lock_slow(&self, meta: Meta) {
-        let mut spin = Spin::new();
+        let mut backoff = Backoff::default();
         loop {
             // Relaxed: a load-only spin; the CAS below does the acquiring.
             let s = self.state.load(Ordering::Relaxed);
@@ -61,7 +62,7 @@ impl WordLock {
             {
                 return;
             }
-            if s == PARKED || !spin.spin() {
+            if s == PARKED || !backoff.snooze() {
                 break;
             }
         }
