@@ -11,11 +11,23 @@
 mod loom;
 
 pub mod diagnostics;
+mod local;
 mod queue;
 mod registry;
 mod sync;
+mod thread;
+mod timer;
 mod wait;
 
-pub use queue::{
-    GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
+pub use crate::{
+    local::Local,
+    queue::{
+        GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
+    },
+    thread::{
+        active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
+        main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
+        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef,
+    },
+    timer::Timer,
 };
