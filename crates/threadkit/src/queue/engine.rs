@@ -142,6 +142,17 @@ impl Drop for Registration<'_> {
     }
 }
 
+/// Takes a put's count back if the put unwinds (forgotten otherwise).
+struct UndoOnUnwind<'a, T, B: Buffer<T>>(&'a Engine<T, B>);
+
+impl<T, B: Buffer<T>> Drop for UndoOnUnwind<'_, T, B> {
+    fn drop(&mut self) {
+        if self.0.tracked {
+            self.0.finish(1);
+        }
+    }
+}
+
 /// The shared state behind every queue handle (see the module docs).
 pub(crate) struct Engine<T, B> {
     buf: B,
@@ -193,7 +204,10 @@ impl<T, B: Buffer<T>> Engine<T, B> {
             // Release/SeqCst write, which the consumer acquires.
             self.unfinished.fetch_add(1, Ordering::Relaxed);
         }
-        match self.buf.push(item) {
+        // Should the push panic (a `PriorityQueue` item's `Ord::cmp`), the
+        // count is taken back while unwinding, so `join` cannot hang on it.
+        let undo = UndoOnUnwind(self);
+        let r = match self.buf.push(item) {
             Ok(()) => {
                 self.notify_getters();
                 Ok(())
@@ -203,7 +217,9 @@ impl<T, B: Buffer<T>> Engine<T, B> {
                 Wait::Until(deadline) => self.put_slow(item, deadline, site),
             },
             Err(PushError::Closed(item)) => Err(self.put_failed(PutError::ShutDown(item))),
-        }
+        };
+        std::mem::forget(undo);
+        r
     }
 
     #[cold]

@@ -4,7 +4,7 @@
 //!
 //! | word      | meaning                                                     |
 //! | --------- | ----------------------------------------------------------- |
-//! | `len`     | items stored; written under the lock with `SeqCst` stores    |
+//! | `len`     | items stored; refreshed from the container with a `SeqCst` store before every unlock |
 //! | `closed`  | set once by `close`, under the lock, with a `SeqCst` store   |
 //!
 //! The `SeqCst` stores are the "not empty"/"not full" signals of the
@@ -16,6 +16,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::marker::PhantomData;
 
 use super::buffer::{Buffer, PopError, PushError};
 use super::word_lock::WordLock;
@@ -29,6 +30,8 @@ pub(crate) trait Store<T>: Default {
     fn put(&mut self, item: T);
     /// Removes the next item.
     fn take(&mut self) -> Option<T>;
+    /// Items held.
+    fn count(&self) -> usize;
 }
 
 /// Last in, first out.
@@ -50,6 +53,10 @@ impl<T> Store<T> for Stack<T> {
     fn take(&mut self) -> Option<T> {
         self.0.pop()
     }
+    #[inline]
+    fn count(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// Smallest first.
@@ -70,6 +77,10 @@ impl<T: Ord> Store<T> for MinHeap<T> {
     #[inline]
     fn take(&mut self) -> Option<T> {
         self.0.pop().map(|Reverse(t)| t)
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -104,21 +115,32 @@ impl<S> Locked<S> {
         }
     }
 
-    /// Runs `f` on the store under the lock.
+    /// Runs `f` on the store under the lock, then refreshes the `len`
+    /// mirror from the store itself (also when `f` unwinds, e.g. from a
+    /// panicking `Ord::cmp`) and unlocks.
     #[inline]
-    fn with<R>(&self, f: impl FnOnce(&mut S, &AtomicUsize, &AtomicBool) -> R) -> R {
-        struct Unlock<'a>(&'a WordLock);
-        impl Drop for Unlock<'_> {
+    fn with<T, R>(&self, f: impl FnOnce(&mut S, &AtomicBool) -> R) -> R
+    where
+        S: Store<T>,
+    {
+        struct Exit<'a, T, S: Store<T>>(&'a Locked<S>, PhantomData<fn(T)>);
+        impl<T, S: Store<T>> Drop for Exit<'_, T, S> {
+            #[inline]
             fn drop(&mut self) {
-                self.0.unlock();
+                let l = self.0;
+                // SAFETY: we still hold the lock, and `f`'s borrow of the
+                // store has ended (returned or unwound).
+                let n = l.store.with(|s| unsafe { (*s).count() });
+                // SeqCst: the "not empty"/"not full" signal of the wake
+                // protocol (see the module docs).
+                l.len.store(n, Ordering::SeqCst);
+                l.lock.unlock();
             }
         }
         self.lock.lock(self.meta);
-        // Unlock even if `Ord::cmp` panics inside `f`.
-        let _unlock = Unlock(&self.lock);
+        let _exit = Exit::<T, S>(self, PhantomData);
         // SAFETY: we hold the lock, so this is the only reference to the store.
-        self.store
-            .with_mut(|s| f(unsafe { &mut *s }, &self.len, &self.closed))
+        self.store.with_mut(|s| f(unsafe { &mut *s }, &self.closed))
     }
 }
 
@@ -126,32 +148,23 @@ impl<T, S: Store<T>> Buffer<T> for Locked<S> {
     #[inline]
     fn push(&self, item: T) -> Result<(), PushError<T>> {
         let cap = self.cap;
-        self.with(|s, len, closed| {
+        self.with(|s, closed| {
             // Relaxed: written only under the lock we hold.
             if closed.load(Ordering::Relaxed) {
                 return Err(PushError::Closed(item));
             }
-            // Relaxed: written only under the lock we hold.
-            let n = len.load(Ordering::Relaxed);
-            if cap != 0 && n >= cap {
+            if cap != 0 && s.count() >= cap {
                 return Err(PushError::Full(item));
             }
             s.put(item);
-            // SeqCst: the "not empty" signal (see the module docs).
-            len.store(n + 1, Ordering::SeqCst);
             Ok(())
         })
     }
 
     #[inline]
     fn pop(&self) -> Result<T, PopError> {
-        self.with(|s, len, closed| match s.take() {
-            Some(item) => {
-                // Relaxed load: written only under the lock we hold.
-                // SeqCst store: the "not full" signal.
-                len.store(len.load(Ordering::Relaxed) - 1, Ordering::SeqCst);
-                Ok(item)
-            }
+        self.with(|s, closed| match s.take() {
+            Some(item) => Ok(item),
             // Relaxed: written only under the lock we hold.
             None if closed.load(Ordering::Relaxed) => Err(PopError::Closed),
             None => Err(PopError::Empty),
@@ -178,7 +191,7 @@ impl<T, S: Store<T>> Buffer<T> for Locked<S> {
 
     fn close(&self) -> bool {
         // SeqCst: read by validate callbacks without the lock.
-        self.with(|_, _, closed| !closed.swap(true, Ordering::SeqCst))
+        self.with(|_: &mut S, closed| !closed.swap(true, Ordering::SeqCst))
     }
 
     #[inline]
