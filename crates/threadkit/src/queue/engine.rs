@@ -603,6 +603,7 @@ impl<T, B: Buffer<T>> Engine<T, B> {
 mod loom_tests {
     use super::*;
     use crate::queue::list::List;
+    use crate::queue::locked::{Locked, Stack};
     use crate::queue::ring::Ring;
     use loom::thread;
     use std::sync::Arc;
@@ -660,6 +661,22 @@ mod loom_tests {
             e.put(1, Wait::Try, site()).unwrap();
             e.put(2, Wait::Until(None), site()).unwrap();
             assert_eq!(g.join().unwrap(), (1, 2));
+        });
+    }
+
+    /// The locked (LIFO) buffer under the same protocol: a getter that may
+    /// sleep and a putter.
+    #[test]
+    fn loom_engine_lifo_get_waits_for_put() {
+        loom::model(|| {
+            let buf = Locked::new(Stack::default(), 1, Meta::ANONYMOUS);
+            let e = Arc::new(Engine::new(buf, true, true, Meta::ANONYMOUS));
+            let g = {
+                let e = e.clone();
+                thread::spawn(move || e.get(Wait::Until(None), site()))
+            };
+            e.put(7, Wait::Until(None), site()).unwrap();
+            assert_eq!(g.join().unwrap(), Ok(7));
         });
     }
 

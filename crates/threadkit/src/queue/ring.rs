@@ -329,7 +329,6 @@ mod loom_tests {
             let first = r.pop().ok();
             let sent = w
                 .into_iter()
-                .filter(|_| true)
                 .map(|t| t.join().unwrap())
                 .filter(|ok| *ok)
                 .count();
