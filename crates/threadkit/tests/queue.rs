@@ -904,3 +904,30 @@ fn priority_queue_survives_a_panicking_ord() {
         assert_eq!(q.get().map(|t| t.0), Ok(5));
     });
 }
+
+#[test]
+fn huge_maxsize_is_accepted_and_bounded() {
+    watchdog(|| {
+        for maxsize in [usize::MAX, (1 << 16) + 1, 1 << 16] {
+            let q = Queue::with_maxsize(maxsize);
+            assert_eq!(q.maxsize(), maxsize);
+            for i in 0..100 {
+                q.try_put(i).unwrap();
+            }
+            assert!(!q.full());
+            assert_eq!(q.qsize(), 100);
+            assert_eq!(q.get(), Ok(0), "still first in, first out");
+            q.shutdown(true);
+            assert_eq!(q.unfinished_tasks(), 1);
+        }
+        let q = Queue::with_maxsize((1 << 16) + 2);
+        for i in 0..(1 << 16) + 2 {
+            q.try_put(i).unwrap();
+        }
+        assert!(q.full());
+        assert!(matches!(q.try_put(0), Err(PutError::Full(0))));
+        let l = LifoQueue::<u8>::with_maxsize(usize::MAX);
+        l.put(1).unwrap();
+        assert_eq!(l.get(), Ok(1));
+    });
+}

@@ -227,3 +227,10 @@ fn queue_timed_gets_and_puts_lose_nothing() {
         assert_eq!(all, (0..total).collect::<Vec<_>>());
     });
 }
+
+#[test]
+fn queue_huge_maxsize_deque_4p4c() {
+    bounded(LIMIT, || {
+        run(Queue::with_maxsize(usize::MAX), 4, 4, 200_000)
+    });
+}

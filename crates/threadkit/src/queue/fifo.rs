@@ -10,16 +10,24 @@ use super::buffer::{Buffer, PopError, PushError};
 use super::engine::{Engine, Wait};
 use super::error::{GetError, JoinError, PutError, TaskDoneError};
 use super::list::List;
+use super::locked::{Deque, Locked};
 use super::ring::Ring;
 use crate::wait::{self, Meta};
+
+/// The largest `maxsize` preallocated as a ring (one slot per item); a
+/// larger bound (up to `usize::MAX`, which CPython accepts too) uses a
+/// growable deque behind a lock instead of allocating it all up front.
+const RING_MAX: usize = 1 << 16;
 
 /// The FIFO storage: a lock-free ring when bounded, a lock-free block list
 /// when not. One predictable branch per operation picks the flavour.
 pub(crate) enum Fifo<T> {
-    /// `maxsize > 0`.
+    /// `0 < maxsize <= RING_MAX`.
     Ring(Ring<T>),
     /// `maxsize == 0`.
     List(List<T>),
+    /// `maxsize > RING_MAX`.
+    Deque(Locked<Deque<T>>),
 }
 
 macro_rules! each {
@@ -27,6 +35,7 @@ macro_rules! each {
         match $self {
             Fifo::Ring($b) => $e,
             Fifo::List($b) => $e,
+            Fifo::Deque($b) => $e,
         }
     };
 }
@@ -67,8 +76,9 @@ impl<T> Buffer<T> for Fifo<T> {
 ///
 /// `Queue` is a handle: [`clone`](Clone::clone) it to share the queue
 /// between threads, as Python code shares one object. Bounded queues
-/// (`maxsize > 0`) are a lock-free ring, unbounded ones a lock-free list of
-/// blocks; a thread only sleeps when it has to wait (empty or full), and a
+/// (`maxsize > 0`) are a lock-free ring (above 65,536 items, a deque behind
+/// a small lock, so a huge bound allocates nothing up front), unbounded ones
+/// a lock-free list of blocks; a thread only sleeps when it has to wait (empty or full), and a
 /// `put` or `get` that finds nobody asleep makes no system call.
 ///
 /// # Examples
@@ -133,8 +143,10 @@ impl<T> Queue<T> {
     fn build(maxsize: usize, meta: Meta) -> Self {
         let buf = if maxsize == 0 {
             Fifo::List(List::new())
-        } else {
+        } else if maxsize <= RING_MAX {
             Fifo::Ring(Ring::new(maxsize))
+        } else {
+            Fifo::Deque(Locked::new(Deque::default(), maxsize, meta))
         };
         Queue(Arc::new(Engine::new(buf, true, maxsize > 0, meta)), maxsize)
     }

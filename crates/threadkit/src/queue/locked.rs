@@ -1,4 +1,5 @@
-//! The buffer of `LifoQueue` and `PriorityQueue`: a plain container behind
+//! The buffer of `LifoQueue` and `PriorityQueue` (and of a `Queue` whose
+//! `maxsize` is too large to preallocate as a ring): a plain container behind
 //! a [`WordLock`], with atomic mirrors of its length and closed mark so the
 //! wake protocol and `qsize` never take the lock.
 //!
@@ -15,7 +16,7 @@
 //! implementation must not use the same queue.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::marker::PhantomData;
 
 use super::buffer::{Buffer, PopError, PushError};
@@ -52,6 +53,31 @@ impl<T> Store<T> for Stack<T> {
     #[inline]
     fn take(&mut self) -> Option<T> {
         self.0.pop()
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// First in, first out (for bounds too large to preallocate as a ring).
+#[derive(Debug)]
+pub(crate) struct Deque<T>(VecDeque<T>);
+
+impl<T> Default for Deque<T> {
+    fn default() -> Self {
+        Deque(VecDeque::new())
+    }
+}
+
+impl<T> Store<T> for Deque<T> {
+    #[inline]
+    fn put(&mut self, item: T) {
+        self.0.push_back(item);
+    }
+    #[inline]
+    fn take(&mut self) -> Option<T> {
+        self.0.pop_front()
     }
     #[inline]
     fn count(&self) -> usize {
