@@ -14,6 +14,12 @@ macro_rules! tracked_queue_api {
             /// [`PutError::ShutDown`] (with the item) if the queue is shut
             /// down, before or while waiting.
             ///
+            /// # Panics
+            ///
+            /// Never in practice: a queue wait names no owner, so the deadlock
+            /// detector cannot prove it part of a deadlock (it would panic
+            /// with the report, like every unchecked blocking call).
+            ///
             /// # Examples
             ///
             /// ```
@@ -37,6 +43,12 @@ macro_rules! tracked_queue_api {
             /// [`PutError::Timeout`] if the queue stayed full for the whole
             /// timeout (never earlier); [`PutError::ShutDown`] if it is shut
             /// down. Either way the item is handed back.
+            ///
+            /// # Panics
+            ///
+            /// Never in practice: a queue wait names no owner, so the deadlock
+            /// detector cannot prove it part of a deadlock (it would panic
+            /// with the report, like every unchecked blocking call).
             ///
             /// # Examples
             ///
@@ -91,6 +103,12 @@ macro_rules! tracked_queue_api {
             /// nothing more (after `shutdown(false)`, the items left are
             /// still handed out first).
             ///
+            /// # Panics
+            ///
+            /// Never in practice: a queue wait names no owner, so the deadlock
+            /// detector cannot prove it part of a deadlock (it would panic
+            /// with the report, like every unchecked blocking call).
+            ///
             /// # Examples
             ///
             /// ```
@@ -116,6 +134,12 @@ macro_rules! tracked_queue_api {
             /// [`GetError::Timeout`] if the queue stayed empty for the whole
             /// timeout (never earlier); [`GetError::ShutDown`] as for
             /// [`get`](Self::get).
+            ///
+            /// # Panics
+            ///
+            /// Never in practice: a queue wait names no owner, so the deadlock
+            /// detector cannot prove it part of a deadlock (it would panic
+            /// with the report, like every unchecked blocking call).
             ///
             /// # Examples
             ///
@@ -190,6 +214,12 @@ macro_rules! tracked_queue_api {
             ///
             /// After `shutdown(true)` the dropped items count as done.
             ///
+            /// # Panics
+            ///
+            /// Never in practice: a queue wait names no owner, so the deadlock
+            /// detector cannot prove it part of a deadlock (it would panic
+            /// with the report, like every unchecked blocking call).
+            ///
             /// # Examples
             ///
             /// ```
@@ -227,6 +257,12 @@ macro_rules! tracked_queue_api {
             ///
             /// [`JoinError`] (with the unfinished count) if tasks were still
             /// unfinished when the timeout passed (never earlier).
+            ///
+            /// # Panics
+            ///
+            /// Never in practice: a queue wait names no owner, so the deadlock
+            /// detector cannot prove it part of a deadlock (it would panic
+            /// with the report, like every unchecked blocking call).
             ///
             /// # Examples
             ///

@@ -80,6 +80,12 @@ impl<T> SimpleQueue<T> {
     /// None in practice: a `SimpleQueue` cannot be shut down, so this only
     /// returns `Ok`. The `Result` keeps the shape of the other queues.
     ///
+    /// # Panics
+    ///
+    /// Never in practice: a queue wait names no owner, so the deadlock
+    /// detector cannot prove it part of a deadlock (it would panic with the
+    /// report, like every unchecked blocking call).
+    ///
     /// # Examples
     ///
     /// ```
@@ -100,6 +106,12 @@ impl<T> SimpleQueue<T> {
     ///
     /// [`GetError::Timeout`] if the queue stayed empty for the whole timeout
     /// (never earlier).
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: a queue wait names no owner, so the deadlock
+    /// detector cannot prove it part of a deadlock (it would panic with the
+    /// report, like every unchecked blocking call).
     ///
     /// # Examples
     ///
