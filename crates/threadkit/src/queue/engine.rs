@@ -529,16 +529,13 @@ impl<T, B: Buffer<T>> Engine<T, B> {
     /// Shuts the queue down (see `Queue::shutdown`).
     pub(crate) fn shutdown(&self, immediate: bool) {
         self.buf.close();
+        let mut drained = Vec::new();
         if immediate {
-            let mut dropped = 0;
-            // Items are dropped here, outside any internal lock, one by one:
-            // a `Drop` may even use the queue (it is shut down by now).
             while let Ok(item) = self.buf.pop() {
-                drop(item);
-                dropped += 1;
+                drained.push(item);
             }
-            if self.tracked && dropped > 0 {
-                self.finish(dropped);
+            if self.tracked && !drained.is_empty() {
+                self.finish(drained.len());
             }
         }
         self.wake_all(&self.getters);
@@ -546,6 +543,10 @@ impl<T, B: Buffer<T>> Engine<T, B> {
         if self.tracked {
             self.notify_joiners();
         }
+        // The items are dropped last, outside any internal lock, once the
+        // queue's state is final and every waiter is on its way: a `Drop`
+        // may use the queue, and one that panics leaves nothing half done.
+        drop(drained);
     }
 
     /// Whether `shutdown` was called.
