@@ -234,3 +234,58 @@ fn queue_huge_maxsize_deque_4p4c() {
         run(Queue::with_maxsize(usize::MAX), 4, 4, 200_000)
     });
 }
+
+// CPython: SimpleQueue's test_many_threads_nonblock / _timeout: consumers
+// poll with `try_get`/`get_timeout`; nothing is lost or duplicated.
+#[test]
+fn simple_queue_many_threads_nonblocking_and_timed() {
+    bounded(LIMIT, || {
+        let q = SimpleQueue::new();
+        let total = 40_000u64;
+        let producers: Vec<_> = (0..4u64)
+            .map(|k| {
+                let q = q.clone();
+                thread::spawn(move || {
+                    for i in 0..total / 4 {
+                        q.put(i * 4 + k);
+                    }
+                })
+            })
+            .collect();
+        let taken = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let consumers: Vec<_> = (0..4)
+            .map(|c| {
+                let (q, taken) = (q.clone(), taken.clone());
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    while taken.load(Ordering::SeqCst) < total {
+                        let r = if c % 2 == 0 {
+                            q.try_get()
+                        } else {
+                            q.get_timeout(std::time::Duration::from_micros(100))
+                        };
+                        match r {
+                            Ok(v) => {
+                                got.push(v);
+                                taken.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Err(GetError::Empty) | Err(GetError::Timeout) => thread::yield_now(),
+                            Err(GetError::ShutDown) => unreachable!(),
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        for p in producers {
+            p.join().unwrap();
+        }
+        let mut all: Vec<u64> = consumers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..total).collect::<Vec<_>>());
+        assert!(q.empty());
+    });
+}
