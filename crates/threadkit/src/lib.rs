@@ -21,6 +21,7 @@ mod process_signal;
 pub mod diagnostics;
 mod futures;
 mod local;
+mod queue;
 mod registry;
 mod sync;
 mod thread;
@@ -34,6 +35,9 @@ pub use crate::{
         ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor,
     },
     local::Local,
+    queue::{
+        GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
+    },
     sync::{
         condition::{Condition, ConditionGuard},
         fairness::Fairness,
