@@ -14,3 +14,9 @@ pub mod diagnostics;
 mod registry;
 mod sync;
 mod wait;
+
+pub use sync::barrier::{Barrier, BarrierError, MAX_PARTIES};
+pub use sync::event::Event;
+pub use sync::semaphore::{
+    BoundedSemaphore, Semaphore, SemaphoreError, SemaphorePermit, MAX_PERMITS,
+};
