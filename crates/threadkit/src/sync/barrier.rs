@@ -47,8 +47,8 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::wait::{
-    self, deadline_after, Meta, Owner, Park, ParkToken, Spin, WaitKind, Waiter,
-    DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN,
+    self, deadline_after, Meta, Owner, Park, ParkToken, Spin, WaitKind, Waiter, DEFAULT_PARK_TOKEN,
+    DEFAULT_UNPARK_TOKEN,
 };
 
 const FILLING: u64 = 0;
@@ -593,7 +593,10 @@ impl Barrier {
             };
             // AcqRel: a departure is ordered with the state changes around
             // it (the reopening publishes that every old waiter has left).
-            match self.state.compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed) {
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
                 Ok(_) => {
                     if reopen {
                         self.wake_all();
@@ -625,15 +628,8 @@ impl Barrier {
             };
             // SAFETY: our own key; `validate` is one atomic load; the other
             // callbacks do nothing: no panic, no parking.
-            let r = unsafe {
-                waiter.park(
-                    self.key(),
-                    validate,
-                    || {},
-                    |_, _| {},
-                    DEFAULT_PARK_TOKEN,
-                )
-            };
+            let r =
+                unsafe { waiter.park(self.key(), validate, || {}, |_, _| {}, DEFAULT_PARK_TOKEN) };
             match r {
                 Park::Unparked(_) | Park::Invalid | Park::Retry => {}
                 Park::TimedOut => return Err(BarrierError::Timeout),

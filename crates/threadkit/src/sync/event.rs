@@ -264,7 +264,14 @@ impl Event {
                 return true;
             }
         }
-        let mut waiter = Waiter::new(WaitKind::Event, self, self.meta, Owner::None, site, deadline);
+        let mut waiter = Waiter::new(
+            WaitKind::Event,
+            self,
+            self.meta,
+            Owner::None,
+            site,
+            deadline,
+        );
         loop {
             // Acquire: as in `is_set`.
             let s = self.state.load(Ordering::Acquire);

@@ -300,7 +300,13 @@ impl RawSemaphore {
             // atomic operations on that word (no panic, no parking);
             // `before_sleep` does nothing.
             let r = unsafe {
-                waiter.park(self.key(), validate, || {}, timed_out, ParkToken(n | starving))
+                waiter.park(
+                    self.key(),
+                    validate,
+                    || {},
+                    timed_out,
+                    ParkToken(n | starving),
+                )
             };
             match r {
                 Park::Unparked(TOKEN_HANDOFF) => return Ok(()),
@@ -545,15 +551,13 @@ impl RawSemaphore {
                         }
                     },
                 };
-                let new = (v + e - handed.get()) * ONE | usize::from(r.have_more_threads);
+                let new = ((v + e - handed.get()) * ONE) | usize::from(r.have_more_threads);
                 // Release: when the queue is empty the permits become
                 // available to fast-path takers (Acquire CAS).
-                match self.state.compare_exchange_weak(
-                    s,
-                    new,
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                ) {
+                match self
+                    .state
+                    .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
+                {
                     Ok(_) => return TOKEN_HANDOFF,
                     Err(now) => s = now,
                 }
@@ -733,7 +737,10 @@ macro_rules! semaphore_api {
             #[track_caller]
             pub fn acquire(&self) -> SemaphorePermit<'_> {
                 match self.raw.acquire(1, None, Location::caller()) {
-                    Ok(()) => SemaphorePermit { sem: &self.raw, n: 1 },
+                    Ok(()) => SemaphorePermit {
+                        sem: &self.raw,
+                        n: 1,
+                    },
                     Err(e) => blocking_failed(e),
                 }
             }
@@ -1077,7 +1084,10 @@ mod loom_tests {
             // A timed big request may leave the head; the small one behind
             // it must then get the permit that was there all along.
             let big = thread::spawn(move || {
-                if s1.acquire(2, Some(Instant::now()), Location::caller()).is_ok() {
+                if s1
+                    .acquire(2, Some(Instant::now()), Location::caller())
+                    .is_ok()
+                {
                     s1.release(2, false).unwrap();
                 }
             });
