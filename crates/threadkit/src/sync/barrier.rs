@@ -5,7 +5,8 @@
 //! | bits          | meaning                                                     |
 //! | ------------- | ----------------------------------------------------------- |
 //! | 0..2 (state)  | `FILLING` 0, `DRAINING` 1, `RESETTING` 2, `BROKEN` 3        |
-//! | 2..32 (count) | threads inside `wait` (arrived and not yet left)            |
+//! | 2 (`PASSED`)  | the threads inside have all passed their round              |
+//! | 3..32 (count) | threads inside `wait` (arrived and not yet left)            |
 //! | 32..64 (epoch)| bumped by every state change, so sleepers notice it         |
 //!
 //! # Protocol (the same states as CPython's `threading.Barrier`)
@@ -21,6 +22,10 @@
 //!   the threads that arrived meanwhile. So a generation never starts
 //!   before every thread of the previous one has seen how it ended:
 //!   generations never mix.
+//! - `PASSED` is set with `DRAINING` and cleared when the barrier opens
+//!   for the next round (or the last thread leaves a broken one): a thread
+//!   whose round passed still passes if `abort()` or `reset()` comes before
+//!   it wakes up (CPython would report `BrokenBarrierError` then).
 //! - **Broken** (a timeout, `abort()`, a panicking action): every waiter
 //!   and every later arrival fails with [`BarrierError::Broken`] until
 //!   `reset()`.
@@ -56,13 +61,14 @@ const DRAINING: u64 = 1;
 const RESETTING: u64 = 2;
 const BROKEN: u64 = 3;
 const STATE_MASK: u64 = 3;
-const COUNT_SHIFT: u32 = 2;
+const PASSED: u64 = 4;
+const COUNT_SHIFT: u32 = 3;
 const COUNT_ONE: u64 = 1 << COUNT_SHIFT;
-const COUNT_MASK: u64 = ((1 << 30) - 1) << COUNT_SHIFT;
+const COUNT_MASK: u64 = ((1 << 29) - 1) << COUNT_SHIFT;
 const EPOCH_ONE: u64 = 1 << 32;
 
 /// The most parties a barrier can have.
-pub const MAX_PARTIES: usize = (1 << 30) - 1;
+pub const MAX_PARTIES: usize = (1 << 29) - 1;
 
 #[inline]
 fn state(s: u64) -> u64 {
@@ -80,6 +86,9 @@ fn epoch(s: u64) -> u64 {
 }
 
 /// `s` with a new state and the epoch bumped.
+///
+/// `st` may carry `PASSED` (entering `DRAINING`); `PASSED` is otherwise
+/// kept as it was.
 #[inline]
 fn with_state(s: u64, st: u64) -> u64 {
     ((s & !STATE_MASK) | st).wrapping_add(EPOCH_ONE)
@@ -430,6 +439,7 @@ impl Barrier {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             let Some(st) = f(s) else { return };
+            let st = if st == DRAINING { st | PASSED } else { st };
             // AcqRel: publish why (Release) and see what came before
             // (Acquire) in one total order of state changes.
             match self.state.compare_exchange_weak(
@@ -550,8 +560,10 @@ impl Barrier {
         // before our return.
         let mut s = self.state.load(Ordering::Acquire);
         loop {
+            if s & PASSED != 0 {
+                return Ok(());
+            }
             match state(s) {
-                DRAINING => return Ok(()),
                 RESETTING | BROKEN => return Err(BarrierError::Broken),
                 _ => {}
             }
@@ -563,13 +575,13 @@ impl Barrier {
                     let mut ended = None;
                     self.transition(|s| match state(s) {
                         FILLING => Some(BROKEN),
-                        st => {
-                            ended = Some(st);
+                        _ => {
+                            ended = Some(s);
                             None
                         }
                     });
                     return match ended {
-                        Some(DRAINING) => Ok(()),
+                        Some(s) if s & PASSED != 0 => Ok(()),
                         Some(_) => Err(BarrierError::Broken),
                         None => Err(e),
                     };
@@ -585,9 +597,12 @@ impl Barrier {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             let left = s - COUNT_ONE;
-            let reopen = count(left) == 0 && matches!(state(left), DRAINING | RESETTING);
+            let last = count(left) == 0;
+            let reopen = last && matches!(state(left), DRAINING | RESETTING);
             let new = if reopen {
-                with_state(left, FILLING)
+                with_state(left & !PASSED, FILLING)
+            } else if last {
+                left & !PASSED
             } else {
                 left
             };
