@@ -35,7 +35,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::wait::{
     self, deadline_after, FilterOp, Meta, Owner, Park, ParkToken, Spin, UnparkToken, WaitKind,
     Waiter,
@@ -46,6 +46,14 @@ const PARKED: usize = 2;
 const GEN_SHIFT: u32 = 2;
 /// Unpark token: the event was set while you waited.
 const TOKEN_SET: UnparkToken = UnparkToken(1);
+/// Most spin steps before parking: about 500 `spin_loop` hints, ~4 us
+/// here, about one futex sleep and wake.
+const MAX_SPIN_STEPS: u8 = 8;
+/// Spin steps a new event starts with (about 30 `spin_loop` hints).
+const START_SPIN_STEPS: u8 = 4;
+/// A park that ended sooner than this would have been saved by spinning a
+/// little longer.
+const SHORT_PARK: Duration = Duration::from_micros(20);
 
 /// Python's `threading.Event`: a flag that threads wait for.
 ///
@@ -71,6 +79,11 @@ const TOKEN_SET: UnparkToken = UnparkToken(1);
 pub struct Event {
     /// See the module docs for the layout.
     state: AtomicUsize,
+    /// Adaptive spin budget (steps of the wait layer's `Spin`): grows when
+    /// spinning pays off or a park was short, shrinks when a park was long
+    /// (the setter was not running: spinning only steals its CPU). A hint:
+    /// `Relaxed`, races only blur it.
+    spin: AtomicU8,
     meta: Meta,
 }
 
@@ -86,6 +99,7 @@ impl Event {
     pub fn new() -> Event {
         Event {
             state: AtomicUsize::new(0),
+            spin: AtomicU8::new(START_SPIN_STEPS),
             meta: Meta::here(),
         }
     }
@@ -258,12 +272,16 @@ impl Event {
     /// the flag (`true` when woken by `set`).
     #[cold]
     fn wait_slow(&self, deadline: Option<Instant>, site: &'static Location<'static>) -> bool {
-        let mut spin = Spin::new();
+        // Relaxed: a tuning hint (see the field docs).
+        let steps = self.spin.load(Ordering::Relaxed);
+        let mut spin = Spin::with_steps(u32::from(steps));
         while spin.spin() {
             if self.is_set() {
+                self.tune(steps, true);
                 return true;
             }
         }
+        let parked_at = Instant::now();
         let mut waiter = Waiter::new(
             WaitKind::Event,
             self,
@@ -312,11 +330,32 @@ impl Event {
             // parking); `before_sleep` does nothing.
             let r = unsafe { waiter.park(self.key(), validate, || {}, timed_out, ParkToken(gen)) };
             match r {
-                Park::Unparked(_) => return true,
+                Park::Unparked(_) => {
+                    self.tune(steps, parked_at.elapsed() < SHORT_PARK);
+                    return true;
+                }
                 Park::Invalid | Park::Retry => {}
                 Park::TimedOut => return self.is_set(),
                 Park::Deadlock(d) => panic!("{}", d.report()),
             }
+        }
+    }
+}
+
+impl Event {
+    /// Adjusts the spin budget after a slow wait: up one step when spinning
+    /// worked or would have, halved otherwise (a loaded machine must stop
+    /// wasting CPU fast; an idle one regains the budget in a few waits).
+    #[inline]
+    fn tune(&self, steps: u8, up: bool) {
+        let new = if up {
+            (steps + 1).min(MAX_SPIN_STEPS)
+        } else {
+            steps / 2
+        };
+        if new != steps {
+            // Relaxed: a hint.
+            self.spin.store(new, Ordering::Relaxed);
         }
     }
 }
