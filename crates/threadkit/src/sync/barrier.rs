@@ -707,4 +707,37 @@ mod loom_tests {
             assert!(b.broken());
         });
     }
+
+    #[test]
+    fn loom_barrier_timeout_breaks_both_or_neither() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(2).unwrap());
+            let b2 = b.clone();
+            let t = thread::spawn(move || b2.wait_timeout(Duration::from_secs(1)));
+            let mine = b.wait();
+            let theirs = t.join().unwrap();
+            match (&mine, &theirs) {
+                (Ok(i), Ok(j)) => assert_eq!(i + j, 1),
+                (Err(BarrierError::Broken), Err(BarrierError::Timeout)) => assert!(b.broken()),
+                other => panic!("mixed outcome {other:?}"),
+            }
+            assert_eq!(count(b.state.load(Ordering::SeqCst)), 0);
+        });
+    }
+
+    #[test]
+    fn loom_barrier_reset_during_wait() {
+        loom::model(|| {
+            let b = Arc::new(Barrier::new(2).unwrap());
+            let b2 = b.clone();
+            let t = thread::spawn(move || b2.wait_timeout(Duration::from_secs(1)));
+            b.reset();
+            // Inside when the reset came: Broken; else it waits alone and
+            // times out (loom's timed park), breaking the barrier.
+            match t.join().unwrap() {
+                Err(BarrierError::Broken) | Err(BarrierError::Timeout) => {}
+                r => panic!("{r:?}"),
+            }
+        });
+    }
 }

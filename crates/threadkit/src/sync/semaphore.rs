@@ -1101,4 +1101,25 @@ mod loom_tests {
             assert_eq!(sem.value(), 1);
         });
     }
+
+    #[test]
+    fn loom_eventual_woken_waiter_competes_with_barger() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0, MAX_PERMITS, false));
+            let (s1, s2) = (sem.clone(), sem.clone());
+            let waiter = thread::spawn(move || {
+                s1.acquire(1, None, Location::caller()).unwrap();
+                s1.release(1, false).unwrap();
+            });
+            let barger = thread::spawn(move || {
+                if s2.try_acquire(1).is_ok() {
+                    s2.release(1, false).unwrap();
+                }
+            });
+            sem.release(1, false).unwrap();
+            waiter.join().unwrap();
+            barger.join().unwrap();
+            assert_eq!(sem.value(), 1);
+        });
+    }
 }
