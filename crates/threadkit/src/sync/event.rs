@@ -51,9 +51,9 @@ const TOKEN_SET: UnparkToken = UnparkToken(1);
 const MAX_SPIN_STEPS: u8 = 8;
 /// Spin steps a new event starts with (about 30 `spin_loop` hints).
 const START_SPIN_STEPS: u8 = 4;
-/// A park that ended sooner than this would have been saved by spinning a
-/// little longer.
-const SHORT_PARK: Duration = Duration::from_micros(20);
+/// With the budget at zero, one slow wait in this many still spins
+/// `START_SPIN_STEPS`, to notice when spinning starts paying again.
+const PROBE_EVERY: u8 = 32;
 
 /// Python's `threading.Event`: a flag that threads wait for.
 ///
@@ -79,11 +79,14 @@ const SHORT_PARK: Duration = Duration::from_micros(20);
 pub struct Event {
     /// See the module docs for the layout.
     state: AtomicUsize,
-    /// Adaptive spin budget (steps of the wait layer's `Spin`): grows when
-    /// spinning pays off or a park was short, shrinks when a park was long
-    /// (the setter was not running: spinning only steals its CPU). A hint:
-    /// `Relaxed`, races only blur it.
+    /// Adaptive spin budget (steps of the wait layer's `Spin`): one step
+    /// more each time spinning saw the flag, halved each time the waiter
+    /// had to park anyway (on a loaded machine the setter is often not
+    /// running, and spinning only takes CPU from it). A hint: `Relaxed`,
+    /// races only blur it.
     spin: AtomicU8,
+    /// Counts slow waits made with a zero budget (see `PROBE_EVERY`).
+    probe: AtomicU8,
     meta: Meta,
 }
 
@@ -100,6 +103,7 @@ impl Event {
         Event {
             state: AtomicUsize::new(0),
             spin: AtomicU8::new(START_SPIN_STEPS),
+            probe: AtomicU8::new(0),
             meta: Meta::here(),
         }
     }
@@ -273,7 +277,12 @@ impl Event {
     #[cold]
     fn wait_slow(&self, deadline: Option<Instant>, site: &'static Location<'static>) -> bool {
         // Relaxed: a tuning hint (see the field docs).
-        let steps = self.spin.load(Ordering::Relaxed);
+        let stored = self.spin.load(Ordering::Relaxed);
+        let mut steps = stored;
+        // Relaxed: a counter for a heuristic.
+        if stored == 0 && self.probe.fetch_add(1, Ordering::Relaxed) % PROBE_EVERY == 0 {
+            steps = START_SPIN_STEPS;
+        }
         let mut spin = Spin::with_steps(u32::from(steps));
         while spin.spin() {
             if self.is_set() {
@@ -281,7 +290,8 @@ impl Event {
                 return true;
             }
         }
-        let parked_at = Instant::now();
+        // A failed probe leaves the budget at zero.
+        self.tune(stored, false);
         let mut waiter = Waiter::new(
             WaitKind::Event,
             self,
@@ -330,10 +340,7 @@ impl Event {
             // parking); `before_sleep` does nothing.
             let r = unsafe { waiter.park(self.key(), validate, || {}, timed_out, ParkToken(gen)) };
             match r {
-                Park::Unparked(_) => {
-                    self.tune(steps, parked_at.elapsed() < SHORT_PARK);
-                    return true;
-                }
+                Park::Unparked(_) => return true,
                 Park::Invalid | Park::Retry => {}
                 Park::TimedOut => return self.is_set(),
                 Park::Deadlock(d) => panic!("{}", d.report()),
@@ -344,8 +351,9 @@ impl Event {
 
 impl Event {
     /// Adjusts the spin budget after a slow wait: up one step when spinning
-    /// worked or would have, halved otherwise (a loaded machine must stop
-    /// wasting CPU fast; an idle one regains the budget in a few waits).
+    /// worked, halved when the waiter has to park (a loaded machine must
+    /// stop wasting CPU fast; an idle one regains the budget in a few
+    /// waits).
     #[inline]
     fn tune(&self, steps: u8, up: bool) {
         let new = if up {
