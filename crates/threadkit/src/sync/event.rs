@@ -24,6 +24,12 @@
 //! take the wake-up back. A waiter that started after that `clear()` has
 //! the new generation as its token and keeps waiting.
 //!
+//! # Spinning
+//!
+//! Before parking, a waiter spins for an adaptive number of steps (see
+//! the `spin` field): spinning only pays when the setter is running on
+//! another core, and costs the setter its CPU when the machine is loaded.
+//!
 //! # Orderings
 //!
 //! `set` is a `Release` CAS and `is_set`/`wait` read with `Acquire`: what
