@@ -51,6 +51,7 @@ use std::time::{Duration, Instant};
 
 use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::fairness::Fairness;
 use crate::wait::{
     self, deadline_after, FilterOp, Meta, Owner, Park, ParkToken, Spin, UnparkToken, WaitKind,
     Waiter,
@@ -705,7 +706,7 @@ macro_rules! semaphore_api {
             ///
             /// ```
             #[doc = concat!("let sem = threadkit::", stringify!($ty), "::fifo(2);")]
-            /// assert!(sem.is_fifo());
+            /// assert_eq!(sem.fairness(), threadkit::Fairness::Fifo);
             /// let _p = sem.acquire_many(2).unwrap();
             /// assert!(sem.try_acquire().is_err());
             /// ```
@@ -904,16 +905,45 @@ macro_rules! semaphore_api {
                 self.raw.value()
             }
 
-            /// Whether permits are handed out in strict arrival order.
+            /// Creates a semaphore holding `value` permits with the given
+            /// fairness: [`Fairness::Eventual`] is [`new`](Self::new),
+            /// [`Fairness::Fifo`] is [`fifo`](Self::fifo).
+            ///
+            /// # Panics
+            ///
+            /// If `value` is above [`MAX_PERMITS`].
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("assert!(!threadkit::", stringify!($ty), "::new(1).is_fifo());")]
+            /// use threadkit::Fairness;
+            #[doc = concat!("let sem = threadkit::", stringify!($ty), "::with_fairness(2, Fairness::Fifo);")]
+            /// assert_eq!(sem.fairness(), Fairness::Fifo);
+            /// ```
+            #[track_caller]
+            pub fn with_fairness(value: usize, fairness: Fairness) -> $ty {
+                let bound = if $bounded { value } else { MAX_PERMITS };
+                let fifo = fairness == Fairness::Fifo;
+                $ty {
+                    raw: RawSemaphore::new(value, bound.max(value), fifo),
+                }
+            }
+
+            /// How permits are handed to waiters (see [`Fairness`]).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use threadkit::Fairness;
+            #[doc = concat!("assert_eq!(threadkit::", stringify!($ty), "::new(1).fairness(), Fairness::Eventual);")]
             /// ```
             #[inline]
-            pub fn is_fifo(&self) -> bool {
-                self.raw.fifo
+            pub fn fairness(&self) -> Fairness {
+                if self.raw.fifo {
+                    Fairness::Fifo
+                } else {
+                    Fairness::Eventual
+                }
             }
         }
 
