@@ -143,13 +143,16 @@ pub use crate::{
         GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
     },
     sync::{
+        barrier::{Barrier, BarrierError, MAX_PARTIES},
         condition::{Condition, ConditionGuard},
+        event::Event,
         fairness::Fairness,
         lock::{Lock, LockGuard},
         lock_builder::LockBuilder,
         lock_error::LockError,
         raw_lock::RawLock,
         rlock::{RLock, RLockGuard},
+        semaphore::{BoundedSemaphore, Semaphore, SemaphoreError, SemaphorePermit, MAX_PERMITS},
     },
     thread::{
         Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef, active_count,
