@@ -101,7 +101,10 @@ fn kind_code(kind: WaitKind) -> u8 {
     kind as u8
 }
 
-static TABLE: RwLock<BTreeMap<Key, (WaitKind, Meta, Arc<Entry>)>> = RwLock::new(BTreeMap::new());
+/// Per class: its kind and identity (for the report) and its counters.
+type Table = BTreeMap<Key, (WaitKind, Meta, Arc<Entry>)>;
+
+static TABLE: RwLock<Table> = RwLock::new(BTreeMap::new());
 static STARVED: Mutex<Vec<Starvation>> = Mutex::new(Vec::new());
 const MAX_STARVATION_REPORTS: usize = 1000;
 
