@@ -63,22 +63,40 @@ pub(crate) fn wait_ended(kind: WaitKind, meta: Meta, since: Instant, start: u64,
     }
 }
 
+std::thread_local! {
+    /// The calling thread's registry entry, cached so tracking costs no
+    /// reference-count traffic per acquire.
+    static ME: std::cell::OnceCell<Arc<ThreadInfo>> = const { std::cell::OnceCell::new() };
+}
+
+/// Runs `f` with the calling thread's entry (registering it if needed);
+/// `None` once the thread's thread-locals are being torn down.
+fn with_me<R>(f: impl FnOnce(&Arc<ThreadInfo>) -> R) -> Option<R> {
+    ME.try_with(|me| f(me.get_or_init(registry::current_info)))
+        .ok()
+}
+
 #[cold]
 fn acquired_slow(kind: WaitKind, object: usize, meta: Meta, site: &'static Location<'static>) {
     let flags = config::flags();
     if flags & (TRACK | ORDER) != 0 {
-        let me = registry::current_info();
         let new = Held {
             kind,
             object,
             meta,
             site,
         };
-        if flags & ORDER != 0 {
-            let before = me.wait.held().clone();
-            lock_order::on_acquire(&before, &new, &me);
-        }
-        me.wait.held().push(new);
+        with_me(|me| {
+            let mut held = me.wait.held();
+            if flags & ORDER != 0 && !held.is_empty() {
+                // Checked without the list's lock: the hook may run user code.
+                let before = held.clone();
+                drop(held);
+                lock_order::on_acquire(&before, &new, me);
+                held = me.wait.held();
+            }
+            held.push(new);
+        });
     }
     if flags & STATS != 0 {
         stats::acquired(kind, meta);
@@ -90,12 +108,12 @@ fn released_slow(object: usize) {
     if config::flags() & (TRACK | ORDER) == 0 {
         return;
     }
-    let Some(me) = registry::current_if_bound() else {
+    let Some(me) = with_me(|me| (!remove_last(me, object)).then(|| me.clone())) else {
         return;
     };
-    if remove_last(&me, object) {
+    let Some(me) = me else {
         return;
-    }
+    };
     // Released by a thread that did not acquire it (a raw lock handed
     // between threads, as Python allows): take it off its acquirer's list.
     for other in registry::listed() {

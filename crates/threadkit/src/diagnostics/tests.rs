@@ -790,3 +790,68 @@ fn starvation_reported() {
     set_stats(false);
     set_starvation_threshold(DEFAULT_STARVATION);
 }
+
+/// Every thread blocked on unowned waits (Event-like), none timed: reported
+/// once as a possible deadlock with a dump, nobody failed.
+#[test]
+fn stall_reported_once_as_possible_deadlock() {
+    let _g = serial();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = seen.clone();
+    set_report_hook(move |i| {
+        if let Incident::PossibleDeadlock(_) = i {
+            sink.lock().unwrap().push(i.to_string());
+        }
+    });
+    // The libtest main thread runs no threadkit code here: stand in for it
+    // with an untimed unowned record, as if it were blocked on an Event.
+    let main = crate::registry::main_info();
+    let main_event = TestWait::new(Vec::new());
+    main.wait.publish(crate::wait::WaitRecord {
+        kind: WaitKind::Event,
+        object: &main_event as *const TestWait as usize,
+        meta: Meta::here(),
+        owner: Owner::None,
+        site: Location::caller(),
+        since: Instant::now(),
+        timed: false,
+        victim: false,
+    });
+    let events = Arc::new([TestWait::new(Vec::new()), TestWait::new(Vec::new())]);
+    let hs: Vec<_> = (0..2)
+        .map(|i| {
+            let events = events.clone();
+            spawn(&format!("stalled-{i}"), move || {
+                events[i]
+                    .wait(WaitKind::Event, Owner::None)
+                    .map_err(|d| d.to_string())
+            })
+        })
+        .collect();
+    let t0 = Instant::now();
+    while seen.lock().unwrap().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no stall report");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Several more checks of both threads: still one report.
+    std::thread::sleep(Duration::from_millis(300));
+    main.wait.clear();
+    for e in events.iter() {
+        e.finish();
+    }
+    for h in hs {
+        assert_eq!(h.join().unwrap(), Ok(()), "nobody is failed");
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "reported once");
+    let text = &seen[0];
+    assert!(text.starts_with("possible deadlock"), "{text}");
+    for n in [
+        "\"stalled-0\"",
+        "\"stalled-1\"",
+        "\"MainThread\"",
+        "waits for Event",
+    ] {
+        assert!(text.contains(n), "{n} missing in {text}");
+    }
+}
