@@ -229,3 +229,46 @@ fn hooks_set_and_reset() {
         diagnostics::clear_lock_order_graph();
     })
 }
+
+/// Two threads that join each other: one join fails with the report, the
+/// other thread then finishes and its join returns.
+#[test]
+fn threads_joining_each_other() {
+    common::watchdog(|| {
+        let _g = serial();
+        let before = diagnostics::detection_delay();
+        diagnostics::set_detection_delay(Duration::from_millis(50));
+        let (tx1, rx1) = std::sync::mpsc::channel::<threadkit::ThreadRef>();
+        let (tx2, rx2) = std::sync::mpsc::channel::<threadkit::ThreadRef>();
+        let t1 = threadkit::Builder::new()
+            .name("joiner-1")
+            .spawn(move || rx1.recv().unwrap().join())
+            .unwrap();
+        let t2 = threadkit::Builder::new()
+            .name("joiner-2")
+            .spawn(move || rx2.recv().unwrap().join())
+            .unwrap();
+        tx1.send(t2.handle()).unwrap();
+        tx2.send(t1.handle()).unwrap();
+        let results = [t1.join().unwrap(), t2.join().unwrap()];
+        diagnostics::set_detection_delay(before);
+        let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(failed.len(), 1, "{results:?}");
+        let threadkit::ThreadError::Deadlock(d) = failed[0] else {
+            panic!("not a deadlock: {:?}", failed[0]);
+        };
+        let text = d.to_string();
+        assert!(
+            text.starts_with("deadlock: 2 threads wait on each other"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"joiner-1\" waits to join \"joiner-2\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"joiner-2\" waits to join \"joiner-1\""),
+            "{text}"
+        );
+    })
+}

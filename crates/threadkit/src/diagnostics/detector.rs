@@ -224,7 +224,7 @@ pub(crate) fn holds_of(
         if !objects.contains(&object) {
             objects.push(object);
             out.push(HeldLock {
-                lock: report::object_ref(kind, meta),
+                lock: report::object_label(kind, meta),
                 acquired_at: None,
             });
         }
@@ -262,7 +262,7 @@ fn build(
         let s = &knot[t];
         let rec = s.rec.as_ref().expect("knot members are blocked");
         CycleThread {
-            thread: report::thread_ref(&s.info),
+            thread: report::thread_label(&s.info),
             holds: holds_of(&s.info, derived.get(t).map(Vec::as_slice).unwrap_or(&[])),
             waits_for: report::wait_info(rec, &s.owners, now),
         }
@@ -274,7 +274,7 @@ fn build(
             .filter(|t| !cycle.contains(t))
             .map(entry)
             .collect(),
-        victim: report::thread_ref(me),
+        victim: report::thread_label(me),
         victim_fails: fails,
         acquisition_sites_recorded: config::tracking() || config::lock_order_checking(),
     }

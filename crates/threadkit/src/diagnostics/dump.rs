@@ -6,14 +6,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::detector::{derived_holds, holds_of, snap};
-use super::report::{self, HeldLock, ThreadRef, WaitInfo};
+use super::report::{self, HeldLock, ThreadLabel, WaitInfo};
 use crate::registry;
 
 /// One thread of a [`ThreadDump`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadState {
     /// Name and ident.
-    pub thread: ThreadRef,
+    pub thread: ThreadLabel,
     /// The OS thread id, once the thread runs.
     pub native_id: Option<u64>,
     /// The daemon flag.
@@ -80,7 +80,7 @@ pub fn dump() -> ThreadDump {
     let threads = snaps
         .iter()
         .map(|s| ThreadState {
-            thread: report::thread_ref(&s.info),
+            thread: report::thread_label(&s.info),
             native_id: s.info.native_id(),
             daemon: s.info.daemon(),
             waiting: s.rec.as_ref().map(|r| report::wait_info(r, &s.owners, now)),

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{self, ObjectRef};
+use super::report::{self, ObjectLabel};
 use crate::registry::ThreadInfo;
 use crate::wait::{Held, Meta, WaitKind};
 
@@ -33,11 +33,11 @@ pub struct OrderEdge {
     /// The thread that took the path (the first time it was seen).
     pub thread: String,
     /// The lock held.
-    pub held: ObjectRef,
+    pub held: ObjectLabel,
     /// Where it was acquired.
     pub held_at: String,
     /// The lock acquired while holding it.
-    pub acquired: ObjectRef,
+    pub acquired: ObjectLabel,
     /// Where that was acquired.
     pub acquired_at: String,
 }
@@ -212,9 +212,9 @@ fn path(g: &Graph, from: u32, to: u32) -> Option<Vec<u32>> {
 fn order_edge(e: &Edge) -> OrderEdge {
     OrderEdge {
         thread: e.thread.to_string(),
-        held: report::object_ref(e.held.0, e.held.1),
+        held: report::object_label(e.held.0, e.held.1),
         held_at: report::site(e.held.2),
-        acquired: report::object_ref(e.acquired.0, e.acquired.1),
+        acquired: report::object_label(e.acquired.0, e.acquired.1),
         acquired_at: report::site(e.acquired.2),
     }
 }

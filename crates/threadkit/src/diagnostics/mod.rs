@@ -67,7 +67,9 @@ pub use lock_order::{
     clear_lock_order_graph, reset_lock_order_hook, set_lock_order_hook, LockOrderViolation,
     OrderEdge,
 };
-pub use report::{CycleThread, Deadlock, DeadlockReport, HeldLock, ObjectRef, ThreadRef, WaitInfo};
+pub use report::{
+    CycleThread, Deadlock, DeadlockReport, HeldLock, ObjectLabel, ThreadLabel, WaitInfo,
+};
 pub use signal::install_sigquit_handler;
 pub use stats::{reset_stats, stats, LockStats, Starvation, Stats};
 

@@ -13,7 +13,7 @@ use crate::wait::{Held, Meta, Tid, WaitKind, WaitRecord};
 
 /// A thread as reports name it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThreadRef {
+pub struct ThreadLabel {
     /// The thread's name (`Thread-N`, `MainThread`, or the name given).
     pub name: String,
     /// Python's `ident`: unique for the process's life.
@@ -22,7 +22,7 @@ pub struct ThreadRef {
 
 /// An object (a lock, a thread being joined, a future...) as reports name it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ObjectRef {
+pub struct ObjectLabel {
     /// `Lock`, `RLock`, `Thread.join`, `Future`, `Event`, ...
     pub kind: String,
     /// The name given at creation, if any.
@@ -35,7 +35,7 @@ pub struct ObjectRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldLock {
     /// The lock.
-    pub lock: ObjectRef,
+    pub lock: ObjectLabel,
     /// Where it was acquired (`file:line`); `None` when held-lock tracking
     /// was off (the lock is then known only because a waiter saw its owner).
     pub acquired_at: Option<String>,
@@ -45,7 +45,7 @@ pub struct HeldLock {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitInfo {
     /// The object waited on.
-    pub object: ObjectRef,
+    pub object: ObjectLabel,
     /// Where the blocking call was made (`file:line`).
     pub site: String,
     /// How long the thread has waited, in milliseconds.
@@ -55,14 +55,14 @@ pub struct WaitInfo {
     /// The thread(s) that must act for the wait to end (a lock's owner, the
     /// thread being joined, the workers that could run a future); empty when
     /// the object has no owner (Event, Queue...).
-    pub held_by: Vec<ThreadRef>,
+    pub held_by: Vec<ThreadLabel>,
 }
 
 /// One thread of a deadlock cycle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleThread {
     /// The thread.
-    pub thread: ThreadRef,
+    pub thread: ThreadLabel,
     /// The locks it holds (those that matter to the cycle at least).
     pub holds: Vec<HeldLock>,
     /// The wait that is part of the cycle.
@@ -78,7 +78,7 @@ pub struct DeadlockReport {
     /// Other threads that are stuck with the cycle (waiting on it), if any.
     pub also_stuck: Vec<CycleThread>,
     /// The thread chosen to fail its wait (the one that found the cycle).
-    pub victim: ThreadRef,
+    pub victim: ThreadLabel,
     /// Whether the victim fails (policy `Fail`) or keeps waiting (`Report`).
     pub victim_fails: bool,
     /// Whether held-lock tracking was on, i.e. acquisition sites are known.
@@ -168,13 +168,13 @@ impl fmt::Display for Deadlock {
 
 impl std::error::Error for Deadlock {}
 
-impl fmt::Display for ThreadRef {
+impl fmt::Display for ThreadLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "\"{}\"", self.name)
     }
 }
 
-impl fmt::Display for ObjectRef {
+impl fmt::Display for ObjectLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.name, &self.created_at) {
             (Some(n), _) => write!(f, "{} \"{}\"", self.kind, n),
@@ -280,26 +280,26 @@ pub(crate) fn site(l: &'static Location<'static>) -> String {
     format!("{}:{}", l.file(), l.line())
 }
 
-pub(crate) fn object_ref(kind: WaitKind, meta: Meta) -> ObjectRef {
+pub(crate) fn object_label(kind: WaitKind, meta: Meta) -> ObjectLabel {
     let d = meta.describe();
-    ObjectRef {
+    ObjectLabel {
         kind: kind.as_str().to_string(),
         name: d.name.map(|n| n.to_string()),
         created_at: d.site.map(site),
     }
 }
 
-pub(crate) fn thread_ref(info: &ThreadInfo) -> ThreadRef {
-    ThreadRef {
+pub(crate) fn thread_label(info: &ThreadInfo) -> ThreadLabel {
+    ThreadLabel {
         name: info.name().to_string(),
         ident: info.ident,
     }
 }
 
-pub(crate) fn thread_ref_of(tid: Tid) -> ThreadRef {
+pub(crate) fn thread_label_of(tid: Tid) -> ThreadLabel {
     match registry::by_tid(tid) {
-        Some(i) => thread_ref(&i),
-        None => ThreadRef {
+        Some(i) => thread_label(&i),
+        None => ThreadLabel {
             name: format!("<exited thread #{}>", tid.get()),
             ident: 0,
         },
@@ -308,18 +308,18 @@ pub(crate) fn thread_ref_of(tid: Tid) -> ThreadRef {
 
 pub(crate) fn wait_info(rec: &WaitRecord, owners: &[Tid], now: Instant) -> WaitInfo {
     WaitInfo {
-        object: object_ref(rec.kind, rec.meta),
+        object: object_label(rec.kind, rec.meta),
         site: site(rec.site),
         waited_ms: u64::try_from(now.saturating_duration_since(rec.since).as_millis())
             .unwrap_or(u64::MAX),
         timed: rec.timed,
-        held_by: owners.iter().map(|&t| thread_ref_of(t)).collect(),
+        held_by: owners.iter().map(|&t| thread_label_of(t)).collect(),
     }
 }
 
 pub(crate) fn held_lock(h: &Held) -> HeldLock {
     HeldLock {
-        lock: object_ref(h.kind, h.meta),
+        lock: object_label(h.kind, h.meta),
         acquired_at: Some(site(h.site)),
     }
 }

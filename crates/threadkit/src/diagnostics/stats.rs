@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::config;
-use super::report::{self, ObjectRef, ThreadRef};
+use super::report::{self, ObjectLabel, ThreadLabel};
 use crate::registry::ThreadInfo;
 use crate::wait::{Meta, WaitKind};
 
@@ -26,7 +26,7 @@ use crate::wait::{Meta, WaitKind};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockStats {
     /// The lock (class: name or creation site).
-    pub lock: ObjectRef,
+    pub lock: ObjectLabel,
     /// Successful acquisitions.
     pub acquisitions: u64,
     /// Acquire calls that had to park (contended).
@@ -36,7 +36,7 @@ pub struct LockStats {
     /// Longest single park, in microseconds.
     pub max_wait_us: u64,
     /// The thread that waited `max_wait_us`.
-    pub longest_waiter: Option<ThreadRef>,
+    pub longest_waiter: Option<ThreadLabel>,
     /// Waits reported as starvation.
     pub starved: u64,
 }
@@ -45,9 +45,9 @@ pub struct LockStats {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Starvation {
     /// The waiter.
-    pub thread: ThreadRef,
+    pub thread: ThreadLabel,
     /// The lock class.
-    pub lock: ObjectRef,
+    pub lock: ObjectLabel,
     /// How long it waited, in milliseconds.
     pub waited_ms: u64,
     /// How many times other threads acquired the lock class meanwhile.
@@ -92,7 +92,7 @@ struct Entry {
     total_ns: AtomicU64,
     max_ns: AtomicU64,
     starved: AtomicU64,
-    longest: Mutex<Option<(u64, ThreadRef)>>,
+    longest: Mutex<Option<(u64, ThreadLabel)>>,
 }
 
 type Key = (u32, u8);
@@ -159,7 +159,7 @@ pub(crate) fn wait_ended(kind: WaitKind, meta: Meta, since: Instant, start: u64,
     if e.max_ns.fetch_max(ns, Ordering::Relaxed) < ns {
         let mut l = e.longest.lock().unwrap_or_else(PoisonError::into_inner);
         if l.as_ref().map_or(true, |(m, _)| *m < ns) {
-            *l = Some((ns, report::thread_ref(me)));
+            *l = Some((ns, report::thread_label(me)));
         }
     }
     // The waiter's own acquisition may already be counted (primitives call
@@ -174,8 +174,8 @@ pub(crate) fn wait_ended(kind: WaitKind, meta: Meta, since: Instant, start: u64,
         let mut s = STARVED.lock().unwrap_or_else(PoisonError::into_inner);
         if s.len() < MAX_STARVATION_REPORTS {
             s.push(Starvation {
-                thread: report::thread_ref(me),
-                lock: report::object_ref(kind, meta),
+                thread: report::thread_label(me),
+                lock: report::object_label(kind, meta),
                 waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
                 others_acquired: others,
             });
@@ -204,7 +204,7 @@ pub fn stats() -> Stats {
     let mut locks: Vec<LockStats> = table
         .values()
         .map(|(kind, meta, e)| LockStats {
-            lock: report::object_ref(*kind, *meta),
+            lock: report::object_label(*kind, *meta),
             acquisitions: e.acquisitions.load(Ordering::Relaxed),
             contended: e.contended.load(Ordering::Relaxed),
             total_wait_us: e.total_ns.load(Ordering::Relaxed) / 1000,
