@@ -3,7 +3,6 @@
 //! report hook and the SIGQUIT handler. (The detector itself is unit-tested
 //! in `src/diagnostics/tests.rs` against the wait layer.)
 
-#[allow(unreachable_pub)]
 mod common;
 
 use std::process::Command;

@@ -88,7 +88,7 @@ fn acquired_slow(kind: WaitKind, object: usize, meta: Meta, site: &'static Locat
         };
         with_me(|me| {
             let mut held = me.wait.held();
-            if flags & ORDER != 0 && !held.is_empty() {
+            if flags & ORDER != 0 && !held.is_empty() && lock_order::any_fresh(&held, &new) {
                 // Checked without the list's lock: the hook may run user code.
                 let before = held.clone();
                 drop(held);

@@ -219,6 +219,30 @@ fn order_edge(e: &Edge) -> OrderEdge {
     }
 }
 
+/// Whether some "held -> new" edge is not yet in this thread's cache of
+/// recorded edges (so [`on_acquire`] has work to do). Cheap: one
+/// thread-local set probe per held lock, no allocation, no global lock.
+pub(crate) fn any_fresh(held: &[Held], new: &Held) -> bool {
+    let new_class = new.meta.index();
+    if new_class == 0 {
+        return false;
+    }
+    let generation = GENERATION.load(Ordering::Relaxed);
+    KNOWN
+        .try_with(|k| {
+            let k = k.borrow();
+            k.0 != generation
+                || held.iter().any(|h| {
+                    let class = h.meta.index();
+                    class != 0
+                        && class != new_class
+                        && h.object != new.object
+                        && !k.1.contains(&(class, new_class))
+                })
+        })
+        .unwrap_or(false)
+}
+
 /// Records "every lock in `held` was held while acquiring `new`" and
 /// reports any cycle that closes. Call without the held list's lock.
 pub(crate) fn on_acquire(held: &[Held], new: &Held, me: &ThreadInfo) {
