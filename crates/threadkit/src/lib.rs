@@ -19,6 +19,7 @@ mod timer;
 mod wait;
 
 pub use crate::{
+    diagnostics::Deadlock,
     local::Local,
     sync::{
         condition::{Condition, ConditionGuard},
