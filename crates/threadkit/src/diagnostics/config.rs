@@ -46,7 +46,11 @@ pub(crate) const STATS: u8 = 8;
 /// tolerates: it ignores releases of objects it does not hold).
 pub(crate) static FLAGS: AtomicU8 = AtomicU8::new(0);
 
-/// The policy, as `Policy as u8` (written once by [`init`] before use).
+// The three settings below are independent values that publish no other
+// data, so they are read and written Relaxed (a setter racing with a wait
+// that is starting may or may not be seen by that wait; the next one sees it).
+
+/// The policy, as `Policy as u8`.
 static POLICY: AtomicU8 = AtomicU8::new(Policy::Fail as u8);
 /// The detection delay in nanoseconds.
 static DELAY_NS: AtomicU64 = AtomicU64::new(DEFAULT_DELAY.as_nanos() as u64);
@@ -56,8 +60,21 @@ static STARVE_NS: AtomicU64 = AtomicU64::new(DEFAULT_STARVATION.as_nanos() as u6
 static INIT: Once = Once::new();
 
 /// Default detection delay.
+///
+/// # Examples
+///
+/// ```
+/// assert!(threadkit::diagnostics::DEFAULT_DELAY <= std::time::Duration::from_secs(1));
+/// ```
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(500);
 /// Default starvation threshold.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(threadkit::diagnostics::DEFAULT_STARVATION, Duration::from_millis(100));
+/// ```
 pub const DEFAULT_STARVATION: Duration = Duration::from_millis(100);
 
 /// What the deadlock detector does with a proven deadlock.

@@ -10,6 +10,15 @@ use super::report::{self, HeldLock, ThreadLabel, WaitInfo};
 use crate::registry;
 
 /// One thread of a [`ThreadDump`].
+///
+/// # Examples
+///
+/// ```
+/// let d = threadkit::diagnostics::dump();
+/// let main = &d.threads[0];
+/// assert!(!main.daemon);
+/// println!("{main}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadState {
     /// Name and ident.

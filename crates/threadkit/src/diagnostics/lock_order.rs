@@ -28,6 +28,17 @@ use crate::registry::ThreadInfo;
 use crate::wait::{Held, Meta, WaitKind};
 
 /// One "held A, then acquired B" path seen at run time.
+///
+/// # Examples
+///
+/// ```
+/// fn paths(v: &threadkit::diagnostics::LockOrderViolation) {
+///     for e in &v.edges {
+///         println!("{} took {} at {} then {} at {}", e.thread, e.held, e.held_at, e.acquired, e.acquired_at);
+///     }
+/// }
+/// # let _ = paths;
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderEdge {
     /// The thread that took the path (the first time it was seen).

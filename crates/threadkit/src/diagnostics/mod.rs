@@ -75,6 +75,19 @@ pub use stats::{reset_stats, stats, LockStats, Starvation, Stats};
 
 /// Something the detector reports without failing anyone (see
 /// [`set_report_hook`]).
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::diagnostics::{reset_report_hook, set_report_hook, Incident};
+///
+/// set_report_hook(|i| {
+///     if let Incident::PossibleDeadlock(dump) = i {
+///         eprintln!("stalled: {} threads", dump.threads.len());
+///     }
+/// });
+/// reset_report_hook();
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Incident<'a> {

@@ -12,6 +12,15 @@ use crate::registry::{self, ThreadInfo};
 use crate::wait::{Held, Meta, Tid, WaitKind, WaitRecord};
 
 /// A thread as reports name it.
+///
+/// # Examples
+///
+/// ```
+/// let d = threadkit::diagnostics::dump();
+/// let main = &d.threads[0].thread;
+/// assert_eq!(main.name, "MainThread");
+/// assert_eq!(main.to_string(), "\"MainThread\"");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadLabel {
     /// The thread's name (`Thread-N`, `MainThread`, or the name given).
@@ -21,6 +30,17 @@ pub struct ThreadLabel {
 }
 
 /// An object (a lock, a thread being joined, a future...) as reports name it.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::diagnostics::ObjectLabel;
+///
+/// let l = ObjectLabel { kind: "Lock".into(), name: Some("accounts".into()), created_at: None };
+/// assert_eq!(l.to_string(), "Lock \"accounts\"");
+/// let l = ObjectLabel { kind: "Lock".into(), name: None, created_at: Some("src/main.rs:3".into()) };
+/// assert_eq!(l.to_string(), "Lock created at src/main.rs:3");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectLabel {
     /// `Lock`, `RLock`, `Thread.join`, `Future`, `Event`, ...
@@ -32,6 +52,21 @@ pub struct ObjectLabel {
 }
 
 /// A lock a thread holds.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::{diagnostics, Lock};
+///
+/// diagnostics::set_tracking(true);
+/// let l = Lock::named("held", ());
+/// let _g = l.acquire();
+/// let me = std::thread::current().name().map(str::to_owned);
+/// let d = diagnostics::dump();
+/// let held: Vec<_> = d.threads.iter().flat_map(|t| &t.holds).collect();
+/// assert!(held.iter().any(|h| h.lock.name.as_deref() == Some("held") && h.acquired_at.is_some()));
+/// # let _ = me;
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldLock {
     /// The lock.
@@ -42,6 +77,16 @@ pub struct HeldLock {
 }
 
 /// What a blocked thread waits for.
+///
+/// # Examples
+///
+/// ```
+/// for t in threadkit::diagnostics::dump().threads {
+///     if let Some(w) = &t.waiting {
+///         println!("{} {w} ({} ms)", t.thread, w.waited_ms);
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitInfo {
     /// The object waited on.
@@ -59,6 +104,15 @@ pub struct WaitInfo {
 }
 
 /// One thread of a deadlock cycle.
+///
+/// # Examples
+///
+/// ```
+/// fn victims_wait(d: &threadkit::Deadlock) -> &str {
+///     &d.details().cycle[0].waits_for.site
+/// }
+/// # let _ = victims_wait;
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleThread {
     /// The thread.
@@ -70,6 +124,35 @@ pub struct CycleThread {
 }
 
 /// The structured form of a deadlock report.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Barrier};
+/// use threadkit::{diagnostics, Lock};
+///
+/// diagnostics::set_detection_delay(std::time::Duration::from_millis(50));
+/// let (a, b) = (Arc::new(Lock::named("a", ())), Arc::new(Lock::named("b", ())));
+/// let barrier = Arc::new(Barrier::new(2));
+/// let t = {
+///     let (a, b, barrier) = (a.clone(), b.clone(), barrier.clone());
+///     std::thread::spawn(move || {
+///         let _a = a.acquire();
+///         barrier.wait();
+///         b.acquire_checked().map(drop)
+///     })
+/// };
+/// let _b = b.acquire();
+/// barrier.wait();
+/// let mine = a.acquire_checked().map(drop);
+/// drop(_b);
+/// let theirs = t.join().unwrap();
+/// // Exactly one of the two waits failed, with the report.
+/// let d = mine.err().or(theirs.err()).expect("one victim");
+/// let report = d.details();
+/// assert_eq!(report.cycle.len(), 2);
+/// assert!(serde_json::from_str::<diagnostics::DeadlockReport>(&d.to_json()).is_ok());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadlockReport {
     /// The threads of the cycle, each waiting for the next (the last for the

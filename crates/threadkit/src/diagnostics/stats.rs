@@ -23,6 +23,21 @@ use crate::registry::ThreadInfo;
 use crate::wait::{Meta, WaitKind};
 
 /// Statistics of one lock class.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::{diagnostics, Lock};
+///
+/// diagnostics::set_stats(true);
+/// let l = Lock::named("stats_doc", 0);
+/// *l.acquire() += 1;
+/// let s = diagnostics::stats();
+/// let e = s.locks.iter().find(|e| e.lock.name.as_deref() == Some("stats_doc")).unwrap();
+/// assert_eq!(e.acquisitions, 1);
+/// assert_eq!(e.contended, 0);
+/// diagnostics::set_stats(false);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockStats {
     /// The lock (class: name or creation site).
@@ -42,6 +57,14 @@ pub struct LockStats {
 }
 
 /// A waiter passed over for longer than the starvation threshold.
+///
+/// # Examples
+///
+/// ```
+/// for s in threadkit::diagnostics::stats().starvation {
+///     eprintln!("{} waited {} ms for {}", s.thread, s.waited_ms, s.lock);
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Starvation {
     /// The waiter.
