@@ -32,8 +32,8 @@
 //! `THREADKIT_STATS`.
 //!
 //! Contract with the layers below:
-//! - the wait layer calls [`first_check_delay`] when a thread first parks in
-//!   an untimed wait, and [`on_long_wait`] each time that delay passes;
+//! - the wait layer calls `first_check_delay` when a thread first parks in
+//!   an untimed wait, and `on_long_wait` each time that delay passes;
 //! - owner-tracked primitives call the `hooks` on acquire and release;
 //!   the hooks are `#[inline]` checks of one relaxed flag and cost nothing
 //!   when every per-acquire switch is off.
