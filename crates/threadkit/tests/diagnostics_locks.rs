@@ -398,3 +398,37 @@ fn stats_with_real_lock() {
         assert_eq!(*l.acquire(), 20_000);
     })
 }
+
+/// A cycle that contains a timed wait is not a deadlock: it ends by itself.
+/// Nobody is failed; the timed acquire times out (never early), and the
+/// untimed one then gets its lock.
+#[test]
+fn cycle_with_a_timed_wait_is_not_reported() {
+    common::watchdog(|| {
+        let _g = serial();
+        let a = Arc::new(Lock::named("timed_a", ()));
+        let b = Arc::new(Lock::named("timed_b", ()));
+        let barrier = Arc::new(Barrier::new(2));
+        let (a1, b1, bar1) = (a.clone(), b.clone(), barrier.clone());
+        let timed = named("timed", move || {
+            let _a = a1.acquire();
+            bar1.wait();
+            let t0 = Instant::now();
+            let r = b1.acquire_timeout(Duration::from_millis(400)).map(drop);
+            (r, t0.elapsed())
+        });
+        let (a2, b2, bar2) = (a.clone(), b.clone(), barrier.clone());
+        let untimed = named("untimed", move || {
+            let _b = b2.acquire();
+            bar2.wait();
+            a2.acquire_checked().map(drop).map_err(|d| d.to_string())
+        });
+        let (r, waited) = timed.join().unwrap();
+        assert!(matches!(r, Err(threadkit::LockError::Timeout)), "{r:?}");
+        assert!(
+            waited >= Duration::from_millis(400),
+            "never early: {waited:?}"
+        );
+        assert_eq!(untimed.join().unwrap(), Ok(()));
+    })
+}
