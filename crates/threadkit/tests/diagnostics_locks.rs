@@ -432,3 +432,42 @@ fn cycle_with_a_timed_wait_is_not_reported() {
         assert_eq!(untimed.join().unwrap(), Ok(()));
     })
 }
+
+/// The seeds' example verbatim (unnamed locks, `thread1` then `thread2`),
+/// run so that thread 1 finishes before thread 2 starts: the inversion is
+/// flagged, naming the locks by their creation sites.
+#[test]
+fn seeds_example_unnamed_locks_lock_order() {
+    common::watchdog(|| {
+        let _g = serial();
+        diagnostics::set_lock_order_checking(true);
+        diagnostics::clear_lock_order_graph();
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = seen.clone();
+        diagnostics::set_lock_order_hook(move |v| sink.lock().unwrap().push(v.to_string()));
+        let lock_a = Arc::new(Lock::new(()));
+        let lock_b = Arc::new(Lock::new(()));
+        let (a, b) = (lock_a.clone(), lock_b.clone());
+        let t1 = named("Thread-1", move || {
+            let _a = a.acquire();
+            let _b = b.acquire();
+        });
+        t1.join().unwrap();
+        let (a, b) = (lock_a.clone(), lock_b.clone());
+        let t2 = named("Thread-2", move || {
+            let _b = b.acquire();
+            let _a = a.acquire();
+        });
+        t2.join().unwrap();
+        diagnostics::reset_lock_order_hook();
+        diagnostics::set_lock_order_checking(false);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].contains("\"Thread-2\" acquired Lock created at"),
+            "{}",
+            seen[0]
+        );
+        assert!(seen[0].contains("diagnostics_locks.rs"), "{}", seen[0]);
+    })
+}
