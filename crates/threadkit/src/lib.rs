@@ -133,6 +133,7 @@ mod timer;
 mod wait;
 
 pub use crate::{
+    diagnostics::Deadlock,
     futures::{
         AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map,
         ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor, as_completed, as_completed_timeout,
