@@ -153,7 +153,7 @@ pub use crate::{
         lock_error::LockError,
         raw_lock::RawLock,
         rlock::{RLock, RLockGuard},
-        semaphore::{BoundedSemaphore, Semaphore, SemaphoreError, SemaphorePermit, MAX_PERMITS},
+        semaphore::{BoundedSemaphore, MAX_PERMITS, Semaphore, SemaphoreError, SemaphorePermit},
     },
     thread::{
         Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef, active_count,

@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
@@ -333,22 +333,24 @@ fn stress_generations_never_mix() {
         });
         let per_index: Vec<AtomicUsize> = (0..parties).map(|_| AtomicUsize::new(0)).collect();
         let order_ok = AtomicBool::new(true);
-        bunch(threads, |_| loop {
-            let before = action_runs.load(Ordering::SeqCst);
-            match b.wait() {
-                Ok(i) => {
-                    // The action of our round ran before we were released.
-                    if action_runs.load(Ordering::SeqCst) <= before {
-                        order_ok.store(false, Ordering::SeqCst);
+        bunch(threads, |_| {
+            loop {
+                let before = action_runs.load(Ordering::SeqCst);
+                match b.wait() {
+                    Ok(i) => {
+                        // The action of our round ran before we were released.
+                        if action_runs.load(Ordering::SeqCst) <= before {
+                            order_ok.store(false, Ordering::SeqCst);
+                        }
+                        per_index[i].fetch_add(1, Ordering::SeqCst);
+                        if action_runs.load(Ordering::SeqCst) >= target {
+                            b.abort();
+                            return;
+                        }
                     }
-                    per_index[i].fetch_add(1, Ordering::SeqCst);
-                    if action_runs.load(Ordering::SeqCst) >= target {
-                        b.abort();
-                        return;
-                    }
+                    Err(BarrierError::Broken) => return,
+                    Err(e) => panic!("{e}"),
                 }
-                Err(BarrierError::Broken) => return,
-                Err(e) => panic!("{e}"),
             }
         });
         let rounds = per_index[0].load(Ordering::SeqCst);

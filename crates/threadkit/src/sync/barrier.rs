@@ -52,8 +52,8 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::wait::{
-    self, deadline_after, Meta, Owner, Park, ParkToken, Spin, WaitKind, Waiter, DEFAULT_PARK_TOKEN,
-    DEFAULT_UNPARK_TOKEN,
+    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, Meta, Owner, Park, ParkToken, Spin, WaitKind,
+    Waiter, deadline_after,
 };
 
 const FILLING: u64 = 0;
@@ -271,11 +271,7 @@ impl Barrier {
     pub fn n_waiting(&self) -> usize {
         // Relaxed: a snapshot for information.
         let s = self.state.load(Ordering::Relaxed);
-        if state(s) == FILLING {
-            count(s)
-        } else {
-            0
-        }
+        if state(s) == FILLING { count(s) } else { 0 }
     }
 
     /// Whether the barrier is broken.

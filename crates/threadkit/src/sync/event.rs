@@ -43,8 +43,8 @@ use std::time::{Duration, Instant};
 
 use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::wait::{
-    self, deadline_after, FilterOp, Meta, Owner, Park, ParkToken, Spin, UnparkToken, WaitKind,
-    Waiter,
+    self, FilterOp, Meta, Owner, Park, ParkToken, Spin, UnparkToken, WaitKind, Waiter,
+    deadline_after,
 };
 
 const SET: usize = 1;
@@ -171,11 +171,11 @@ impl Event {
         }
     }
 
-    /// Wakes the waiters of generations before `gen`.
+    /// Wakes the waiters of generations before `generation`.
     #[cold]
-    fn wake(&self, gen: usize) {
+    fn wake(&self, generation: usize) {
         let filter = |t: ParkToken| {
-            if t.0 != gen {
+            if t.0 != generation {
                 FilterOp::Unpark
             } else {
                 FilterOp::Skip
@@ -312,13 +312,13 @@ impl Event {
             if s & SET != 0 {
                 return true;
             }
-            let gen = s >> GEN_SHIFT;
+            let generation = s >> GEN_SHIFT;
             let validate = || {
                 // Relaxed: under the bucket lock; a `set` this load misses
                 // takes the same lock after us and finds us queued.
                 let mut s = self.state.load(Ordering::Relaxed);
                 loop {
-                    if s & SET != 0 || s >> GEN_SHIFT != gen {
+                    if s & SET != 0 || s >> GEN_SHIFT != generation {
                         return false;
                     }
                     if s & PARKED != 0 {
@@ -344,7 +344,15 @@ impl Event {
             // SAFETY: the key is our own state word's address; `validate`
             // and `timed_out` only do atomic operations on it (no panic, no
             // parking); `before_sleep` does nothing.
-            let r = unsafe { waiter.park(self.key(), validate, || {}, timed_out, ParkToken(gen)) };
+            let r = unsafe {
+                waiter.park(
+                    self.key(),
+                    validate,
+                    || {},
+                    timed_out,
+                    ParkToken(generation),
+                )
+            };
             match r {
                 Park::Unparked(_) => return true,
                 Park::Invalid | Park::Retry => {}

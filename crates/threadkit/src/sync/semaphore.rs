@@ -53,8 +53,8 @@ use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::fairness::Fairness;
 use crate::wait::{
-    self, deadline_after, FilterOp, Meta, Owner, Park, ParkToken, Spin, UnparkToken, WaitKind,
-    Waiter,
+    self, FilterOp, Meta, Owner, Park, ParkToken, Spin, UnparkToken, WaitKind, Waiter,
+    deadline_after,
 };
 
 /// Bit 0 of the state word: someone is queued.
