@@ -8,8 +8,8 @@ mod common;
 use std::sync::{Arc, Barrier, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use threadkit::diagnostics::{self, Policy};
 use threadkit::Lock;
+use threadkit::diagnostics::{self, Policy};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 

@@ -26,8 +26,8 @@
 //! So the fast path's test is `FLAGS != READY`: anything else (not read
 //! yet, or a switch on) goes to the `#[cold]` path.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Once;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Environment read (see the module table).

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use super::config::{self, Policy};
 use super::report::{self, CycleThread, DeadlockReport, HeldLock};
-use super::{stall, Deadlock, Verdict};
+use super::{Deadlock, Verdict, stall};
 use crate::registry::{self, ThreadInfo};
 use crate::wait::{Owner, Tid, WaitKind, WaitRecord};
 

@@ -8,8 +8,8 @@
 //! statistics) or on the very first call (to read the environment).
 
 use std::panic::Location;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::config::{self, FLAGS, ORDER, READY, STATS, TRACK};

@@ -58,20 +58,20 @@ mod stats;
 mod tests;
 
 pub use config::{
-    detection_delay, lock_order_checking, policy, set_detection_delay, set_lock_order_checking,
-    set_policy, set_starvation_threshold, set_stats, set_tracking, starvation_threshold,
-    stats_enabled, tracking, Policy, DEFAULT_DELAY, DEFAULT_STARVATION,
+    DEFAULT_DELAY, DEFAULT_STARVATION, Policy, detection_delay, lock_order_checking, policy,
+    set_detection_delay, set_lock_order_checking, set_policy, set_starvation_threshold, set_stats,
+    set_tracking, starvation_threshold, stats_enabled, tracking,
 };
-pub use dump::{dump, ThreadDump, ThreadState};
+pub use dump::{ThreadDump, ThreadState, dump};
 pub use lock_order::{
-    clear_lock_order_graph, reset_lock_order_hook, set_lock_order_hook, LockOrderViolation,
-    OrderEdge,
+    LockOrderViolation, OrderEdge, clear_lock_order_graph, reset_lock_order_hook,
+    set_lock_order_hook,
 };
 pub use report::{
     CycleThread, Deadlock, DeadlockReport, HeldLock, ObjectLabel, ThreadLabel, WaitInfo,
 };
 pub use signal::install_sigquit_handler;
-pub use stats::{reset_stats, stats, LockStats, Starvation, Stats};
+pub use stats::{LockStats, Starvation, Stats, reset_stats, stats};
 
 /// Something the detector reports without failing anyone (see
 /// [`set_report_hook`]).

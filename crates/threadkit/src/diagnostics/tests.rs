@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::wait::{self, tid, Meta, Owner, Park, Tid, WaitKind, Waiter};
+use crate::wait::{self, Meta, Owner, Park, Tid, WaitKind, Waiter, tid};
 
 /// Serialises the tests: the switches are process-wide.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -714,13 +714,12 @@ fn dump_shows_waits_and_holders() {
         .iter()
         .find(|t| t.thread.name == "holder")
         .unwrap();
-    assert!(h
-        .holds
-        .iter()
-        .any(|x| x.lock.name.as_deref() == Some("dumped")
+    assert!(h.holds.iter().any(|x| {
+        x.lock.name.as_deref() == Some("dumped")
             && x.acquired_at
                 .as_deref()
-                .is_some_and(|s| s.contains("tests.rs"))));
+                .is_some_and(|s| s.contains("tests.rs"))
+    }));
     let back: ThreadDump = serde_json::from_str(&d.to_json()).unwrap();
     assert_eq!(back, d);
     release.finish();
@@ -729,11 +728,12 @@ fn dump_shows_waits_and_holders() {
     // Nothing is held any more.
     let d = dump();
     for name in ["holder", "waiter"] {
-        assert!(d
-            .threads
-            .iter()
-            .filter(|t| t.thread.name == name)
-            .all(|t| t.holds.is_empty()));
+        assert!(
+            d.threads
+                .iter()
+                .filter(|t| t.thread.name == name)
+                .all(|t| t.holds.is_empty())
+        );
     }
 }
 
