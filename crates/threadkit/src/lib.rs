@@ -109,8 +109,6 @@
 //!   instead of hanging the program.
 
 #![warn(missing_docs)]
-// Foundation stage: layer-1 items whose users land with the primitives.
-#![allow(dead_code, unused_imports)]
 
 mod loom;
 

@@ -84,11 +84,6 @@ impl ThreadInfo {
         self.daemon.load(Ordering::Relaxed)
     }
 
-    /// Sets the daemon flag (the thread module checks that it is not started).
-    pub(crate) fn set_daemon(&self, daemon: bool) {
-        self.daemon.store(daemon, Ordering::Relaxed);
-    }
-
     /// Whether the entry shows in `enumerate()`.
     pub(crate) fn is_listed(&self) -> bool {
         self.listed.load(Ordering::Acquire)

@@ -20,7 +20,7 @@ use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::error::{FutureError, panic_message};
+use super::error::FutureError;
 use super::state::{Inner, Once, Task};
 use crate::wait::Tid;
 

@@ -21,11 +21,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::Instant;
 
 use super::error::{ExitStatus, ProcessError};
-use super::signal::{Signal, Stop};
-use crate::wait::WaitKind;
 
 /// The environment variable that makes [`init`](super::init) run a worker.
 pub(crate) const ENV: &str = "THREADKIT_PROCESS_WORKER";
@@ -50,7 +47,6 @@ pub(crate) struct Child {
     pid: libc::pid_t,
     /// `Some` once reaped (the pid is no longer ours).
     status: Mutex<Option<ExitStatus>>,
-    exited: Signal,
 }
 
 /// A started worker: the child and the parent's ends of its pipes.
@@ -111,7 +107,6 @@ pub(crate) fn spawn() -> Result<Spawned, ProcessError> {
         child: std::sync::Arc::new(Child {
             pid,
             status: Mutex::new(None),
-            exited: Signal::new(),
         }),
         requests: File::from(req_w),
         replies: File::from(rep_r),
@@ -140,13 +135,7 @@ impl Child {
         true
     }
 
-    /// The exit status, once reaped.
-    pub(crate) fn status(&self) -> Option<ExitStatus> {
-        *self.lock()
-    }
-
-    /// Blocks this (service) thread until the child exits, reaps it, and
-    /// wakes every [`Child::wait`]. Called by exactly one thread per child.
+    /// Blocks this (service) thread until the child exits, reaps it,. Called by exactly one thread per child.
     pub(crate) fn reap_blocking(&self) -> ExitStatus {
         loop {
             // SAFETY: zeroed siginfo_t is a valid out-parameter.
@@ -165,7 +154,7 @@ impl Child {
                 break;
             }
         }
-        let status = {
+        {
             let mut g = self.lock();
             let mut raw: libc::c_int = 0;
             let st = loop {
@@ -184,21 +173,6 @@ impl Child {
             };
             *g = Some(st);
             st
-        };
-        self.exited.notify_all();
-        status
-    }
-
-    /// Waits until the child is reaped or `deadline` passes.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Result<ExitStatus, ProcessError> {
-        let mut out = None;
-        match self.exited.wait_until(WaitKind::Join, deadline, || {
-            out = self.status();
-            out.is_some()
-        }) {
-            Ok(()) => Ok(out.unwrap_or(ExitStatus::Code(-1))),
-            Err(Stop::TimedOut) => Err(ProcessError::Timeout),
-            Err(Stop::Deadlock(d)) => Err(ProcessError::Deadlock(d.report().to_string())),
         }
     }
 }

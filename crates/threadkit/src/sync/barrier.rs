@@ -52,8 +52,8 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::wait::{
-    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, Meta, Owner, Park, ParkToken, Spin, WaitKind,
-    Waiter, deadline_after,
+    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, Meta, Owner, Park, Spin, WaitKind, Waiter,
+    deadline_after,
 };
 
 const FILLING: u64 = 0;

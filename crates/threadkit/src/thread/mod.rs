@@ -23,6 +23,3 @@ pub use exit::{MainGuard, main_guard, wait_for_non_daemon_threads};
 pub use handle::{Thread, ThreadRef};
 pub use hook::{ExceptHookArgs, default_excepthook, reset_excepthook, set_excepthook};
 pub use run::Run;
-
-pub(crate) use self::core::Core;
-pub(crate) use current::set_current;

@@ -23,17 +23,6 @@ pub(crate) struct Described {
     pub(crate) site: Option<&'static Location<'static>>,
 }
 
-impl Described {
-    /// `name` if there is one, else `kind@file:line`, else `kind#addr`.
-    pub(crate) fn label(&self, kind: &str, addr: usize) -> String {
-        match (&self.name, self.site) {
-            (Some(n), _) => n.to_string(),
-            (None, Some(s)) => format!("{kind}@{}:{}", s.file(), s.line()),
-            (None, None) => format!("{kind}#{addr:x}"),
-        }
-    }
-}
-
 type Key = (Option<Arc<str>>, usize);
 
 #[derive(Default)]

@@ -91,12 +91,6 @@ impl<'a> Waiter<'a> {
         }
     }
 
-    /// The caller's deadline.
-    #[inline]
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-
     /// Whether the caller's deadline has passed (never early).
     #[inline]
     pub(crate) fn timed_out(&self) -> bool {
