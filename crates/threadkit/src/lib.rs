@@ -120,6 +120,7 @@ pub mod process;
 #[path = "process/signal.rs"]
 mod process_signal;
 
+mod cpu;
 pub mod diagnostics;
 mod futures;
 mod local;
@@ -131,11 +132,12 @@ mod timer;
 mod wait;
 
 pub use crate::{
+    cpu::cpu_count,
     diagnostics::Deadlock,
     futures::{
         AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map,
         ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor, as_completed, as_completed_timeout,
-        cpu_count, io_bound_workers, wait, wait_timeout,
+        io_bound_workers, wait, wait_timeout,
     },
     local::Local,
     queue::{

@@ -17,6 +17,7 @@
 //! submitters (workers never read it on their hot path), so a lone
 //! submitter keeps its cache line.
 
+use crate::cpu::cpu_count;
 use std::panic::Location;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -127,18 +128,6 @@ impl std::fmt::Debug for ThreadPoolBuilder {
             .field("initializer", &self.initializer.is_some())
             .finish()
     }
-}
-
-/// The number of cores available to this process: the default size of a
-/// pool for CPU-bound work.
-///
-/// # Examples
-///
-/// ```
-/// assert!(threadkit::cpu_count() >= 1);
-/// ```
-pub fn cpu_count() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A size for pools whose tasks mostly wait on I/O: CPython's default,

@@ -689,6 +689,8 @@ impl<T: Send + 'static> Completer<T> {
     /// threadkit thread (the process pool's child processes): no thread is
     /// recorded as the runner, so the deadlock detector never blames the
     /// thread that happened to dispatch the work.
+    // Only the process pool completes futures from a non-worker thread.
+    #[cfg_attr(not(feature = "process"), allow(dead_code))]
     pub(crate) fn set_running_elsewhere(&self) -> bool {
         match self.state.get() {
             CompleterState::Running => true,

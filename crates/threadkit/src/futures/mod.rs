@@ -25,7 +25,7 @@ mod worker;
 
 pub use as_completed::{AsCompleted, as_completed, as_completed_timeout};
 pub use error::{ExecutorError, FutureError};
-pub use executor::{ThreadPoolBuilder, ThreadPoolExecutor, cpu_count, io_bound_workers};
+pub use executor::{ThreadPoolBuilder, ThreadPoolExecutor, io_bound_workers};
 pub use future::{Awaiting, Completer, Future};
 pub use map::Map;
 pub use wait::{Done, ReturnWhen, wait, wait_timeout};

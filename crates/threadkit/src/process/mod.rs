@@ -58,7 +58,6 @@
 
 mod child;
 mod codec;
-mod cpu;
 mod error;
 mod function;
 mod job;
@@ -70,7 +69,7 @@ mod sink;
 mod task;
 mod worker;
 
-pub use cpu::cpu_count;
+pub use crate::cpu::cpu_count;
 pub use error::{ExitStatus, ProcessError};
 pub use function::{Function, Registry};
 pub use pool::{ImapUnordered, ProcessPool, ProcessPoolBuilder};

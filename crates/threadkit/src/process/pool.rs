@@ -46,13 +46,13 @@ use serde::de::DeserializeOwned;
 
 use super::child::{self, Child};
 use super::codec;
-use super::cpu::cpu_count;
 use super::error::ProcessError;
 use super::function::{self, Function};
 use super::job::{Completion, Job};
 use super::signal::{Signal, Stop};
 use super::sink::FutureSink;
 use super::task::{Task, decode_one};
+use crate::cpu::cpu_count;
 use crate::futures::Future;
 use crate::wait::{self, WaitKind};
 

@@ -3,7 +3,8 @@
 /// The number of CPUs this process may use: its affinity mask on Linux
 /// (`sched_getaffinity`, so `taskset -c 0 prog` gives 1), else
 /// [`std::thread::available_parallelism`]; at least 1. It is the default
-/// size of a [`ProcessPool`](super::ProcessPool).
+/// size of a [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) (CPU-bound
+/// work) and of a `process::ProcessPool`.
 ///
 /// Python's `os.cpu_count()` counts the machine's CPUs; this is
 /// `len(os.sched_getaffinity(0))`, which is what a pool should use.
@@ -11,7 +12,7 @@
 /// # Examples
 ///
 /// ```
-/// let n = threadkit::process::cpu_count();
+/// let n = threadkit::cpu_count();
 /// assert!(n >= 1);
 /// ```
 pub fn cpu_count() -> usize {
