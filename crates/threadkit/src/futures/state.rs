@@ -211,6 +211,7 @@ impl<T> Header<T> {
     /// then names no runner, so a wait on this future is never taken for
     /// part of a proven deadlock. `false` if it was cancelled first.
     #[inline]
+    #[cfg_attr(not(feature = "process"), allow(dead_code))]
     pub(super) fn start_elsewhere(&self) -> bool {
         // Relaxed / AcqRel: as in `start` (0 = no runner thread).
         self.core.runner.store(0, Ordering::Relaxed);
