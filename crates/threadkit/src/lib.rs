@@ -11,6 +11,9 @@
 mod loom;
 
 pub mod diagnostics;
+mod gil;
 mod registry;
 mod sync;
 mod wait;
+
+pub use gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL};
