@@ -409,12 +409,10 @@ impl Gil {
             }
             // Acquire: pairs with the holder's Release so everything the
             // previous holder did is visible to us.
-            match self.state.compare_exchange_weak(
-                s,
-                s | me,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .state
+                .compare_exchange_weak(s, s | me, Ordering::Acquire, Ordering::Relaxed)
+            {
                 Ok(_) => {
                     self.on_acquired();
                     return Ok(self.guard(me));
@@ -792,7 +790,9 @@ impl Drop for GilGuard<'_> {
 
 impl fmt::Debug for GilGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GilGuard").field("holder", &self.me).finish()
+        f.debug_struct("GilGuard")
+            .field("holder", &self.me)
+            .finish()
     }
 }
 

@@ -202,7 +202,10 @@ fn timeout_never_returns_early() {
         .join()
         .unwrap();
         assert!(matches!(r, Err(GilError::Timeout)), "{r:?}");
-        assert!(elapsed >= Duration::from_millis(60), "returned after {elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(60),
+            "returned after {elapsed:?}"
+        );
     });
 }
 
@@ -233,10 +236,7 @@ fn try_forms_and_errors() {
         // with a message instead of hanging.
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(gil.acquire())));
         let msg = r.unwrap_err();
-        let msg = msg
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
+        let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(msg.contains("already holds"), "{msg}");
         drop(g);
         assert!(matches!(
