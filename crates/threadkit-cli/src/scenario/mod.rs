@@ -1,5 +1,6 @@
 //! The course's scenarios: one file each, one table of them all.
 
+mod bank_account;
 mod counter;
 mod download;
 mod gil;
@@ -69,6 +70,7 @@ pub(crate) fn all() -> &'static [Scenario] {
         gil::SCENARIO,
         download::SCENARIO,
         counter::SCENARIO,
+        bank_account::SCENARIO,
         livelock::SCENARIO,
     ];
     ALL
