@@ -12,8 +12,20 @@ mod loom;
 
 pub mod diagnostics;
 mod gil;
+mod local;
 mod registry;
 mod sync;
+mod thread;
+mod timer;
 mod wait;
 
-pub use gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL};
+pub use crate::{
+    gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL},
+    local::Local,
+    thread::{
+        active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
+        main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
+        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef,
+    },
+    timer::Timer,
+};

@@ -18,9 +18,10 @@
 //! The registry sits in layer 1 beside the wait layer: the wait records live
 //! in the entries, and diagnostics read them from here.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::wait::tid::{self, Tid, LATE_TID_BASE, MAX_TID};
 use crate::wait::WaitSlot;
@@ -52,6 +53,11 @@ pub(crate) struct ThreadInfo {
     listed: AtomicBool,
     /// What the thread is blocked on right now, if anything.
     pub(crate) wait: WaitSlot,
+    /// The layer-3 handle of a thread threadkit started (its join state),
+    /// so `enumerate()` can hand out joinable handles. Weak: the handle
+    /// owns this entry, not the other way round. Empty for the main and
+    /// foreign threads.
+    pub(crate) handle: Option<Weak<dyn Any + Send + Sync>>,
 }
 
 impl ThreadInfo {
@@ -147,6 +153,16 @@ impl Table {
     }
 
     fn new_info(&mut self, origin: Origin, name: Arc<str>, daemon: bool) -> Arc<ThreadInfo> {
+        self.new_info_with(origin, name, daemon, None)
+    }
+
+    fn new_info_with(
+        &mut self,
+        origin: Origin,
+        name: Arc<str>,
+        daemon: bool,
+        handle: Option<Weak<dyn Any + Send + Sync>>,
+    ) -> Arc<ThreadInfo> {
         let tid = self.alloc_tid();
         let ident = self.next_ident;
         self.next_ident += 1;
@@ -159,6 +175,7 @@ impl Table {
             daemon: AtomicBool::new(daemon),
             listed: AtomicBool::new(true),
             wait: WaitSlot::new(),
+            handle,
         });
         self.by_tid.insert(tid.get(), info.clone());
         self.listed.push(info.clone());
@@ -182,6 +199,16 @@ impl Table {
 /// spawn fails, [`discard`] removes it again.
 pub(crate) fn register_new(name: Arc<str>, daemon: bool) -> Arc<ThreadInfo> {
     table().new_info(Origin::Threadkit, name, daemon)
+}
+
+/// [`register_new`] with the thread's layer-3 handle attached, set before
+/// the entry becomes visible so `enumerate()` never sees it without one.
+pub(crate) fn register_new_with(
+    name: Arc<str>,
+    daemon: bool,
+    handle: Weak<dyn Any + Send + Sync>,
+) -> Arc<ThreadInfo> {
+    table().new_info_with(Origin::Threadkit, name, daemon, Some(handle))
 }
 
 /// Removes an entry whose OS thread never started.
@@ -310,6 +337,7 @@ fn late_info() -> Arc<ThreadInfo> {
         daemon: AtomicBool::new(true),
         listed: AtomicBool::new(false),
         wait: WaitSlot::new(),
+        handle: None,
     })
 }
 
