@@ -37,6 +37,23 @@ enum Command {
     Demo(DemoArgs),
     /// Benchmarks: threadkit against its peers (and CPython when `python3` is on the PATH).
     Bench(BenchArgs),
+    /// Programs the demos run as child processes (not for direct use).
+    #[command(hide = true)]
+    Internal {
+        #[command(subcommand)]
+        program: Internal,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Internal {
+    /// The seed's daemon program.
+    DaemonChild {
+        #[arg(long = "interval-ms", value_parser = clap::value_parser!(u64).range(1..=60_000))]
+        interval_ms: u64,
+        #[arg(long = "main-ms", value_parser = clap::value_parser!(u64).range(1..=600_000))]
+        main_ms: u64,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -182,6 +199,16 @@ fn run(cli: Cli) -> Result<(), String> {
             report.print(d.json);
             result
         }
+        Command::Internal {
+            program:
+                Internal::DaemonChild {
+                    interval_ms,
+                    main_ms,
+                },
+        } => scenario::daemon::child(
+            std::time::Duration::from_millis(interval_ms),
+            std::time::Duration::from_millis(main_ms),
+        ),
         Command::Bench(b) => bench::run(&bench::Options {
             filter: b.filter,
             json: b.json,

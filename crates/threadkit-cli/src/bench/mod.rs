@@ -9,6 +9,7 @@
 mod case;
 mod gil;
 mod python;
+mod thread;
 
 use serde::Serialize;
 
@@ -19,6 +20,7 @@ use crate::progress::Progress;
 /// Every Rust case, in print order.
 fn all_cases() -> Vec<Case> {
     let mut v = Vec::new();
+    v.extend(thread::cases());
     v.extend(gil::cases());
     v
 }

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use super::Row;
 
 /// The embedded scripts: (group, source).
-pub(crate) const SCRIPTS: &[(&str, &str)] = &[("gil", include_str!("../../python/bench_gil.py"))];
+pub(crate) const SCRIPTS: &[(&str, &str)] = &[
+    ("thread", include_str!("../../python/bench_thread.py")),
+    ("gil", include_str!("../../python/bench_gil.py")),
+];
 
 /// How long one script may run before it is stopped.
 const LIMIT: Duration = Duration::from_secs(120);

@@ -2,11 +2,13 @@
 
 mod bank_account;
 mod counter;
+pub(crate) mod daemon;
 mod download;
 mod gil;
 mod livelock;
 mod orders_cpu;
 mod orders_io;
+mod subclass;
 pub(crate) mod work;
 
 use std::time::Duration;
@@ -69,8 +71,10 @@ pub(crate) fn all() -> &'static [Scenario] {
         orders_cpu::SCENARIO,
         gil::SCENARIO,
         download::SCENARIO,
+        subclass::SCENARIO,
         counter::SCENARIO,
         bank_account::SCENARIO,
+        daemon::SCENARIO,
         livelock::SCENARIO,
     ];
     ALL
