@@ -1,10 +1,11 @@
 //! `gil`: CPU-bound threads with and without the `Gil` model; the speed-up.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use threadkit::Gil;
 
-use super::work::{iterations_for, secs, spin, spin_with_gil};
+use super::work::{iterations_for, on_threads, secs, spin, spin_with_gil};
 use super::{Params, Scenario};
 use crate::report::Report;
 
@@ -44,25 +45,20 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
     for &k in &counts {
         let seq_k = sequential * k as f64 / threads as f64;
         let t = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..k {
-                s.spawn(|| std::hint::black_box(spin(n)));
-            }
-        });
+        on_threads(k, move || {
+            std::hint::black_box(spin(n));
+        })?;
         let free = seq_k / secs(t);
 
-        let gil = Gil::new();
+        let gil = Arc::new(Gil::new());
         gil.set_switch_interval(interval)
             .map_err(|e| e.to_string())?;
+        let g2 = Arc::clone(&gil);
         let t = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..k {
-                s.spawn(|| {
-                    let mut g = gil.acquire();
-                    std::hint::black_box(spin_with_gil(n, &mut g))
-                });
-            }
-        });
+        on_threads(k, move || {
+            let mut g = g2.acquire();
+            std::hint::black_box(spin_with_gil(n, &mut g));
+        })?;
         let with_gil = seq_k / secs(t);
         table.push_str(&format!("{k:>7} | {free:>11.2}x | {with_gil:>18.2}x\n"));
         r.measure(

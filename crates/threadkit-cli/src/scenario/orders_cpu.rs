@@ -1,11 +1,12 @@
 //! `orders-cpu`: CPU-bound orders run in parallel without a GIL, and
 //! serialize under the `Gil` model exactly as the seed measured in CPython.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use threadkit::Gil;
 
-use super::work::{iterations_for, secs, spin, spin_with_gil};
+use super::work::{iterations_for, on_threads, secs, spin, spin_with_gil};
 use super::{Params, Scenario};
 use crate::report::{seeds, Report};
 
@@ -44,11 +45,9 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
     );
 
     let t = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..orders {
-            s.spawn(|| std::hint::black_box(spin(n)));
-        }
-    });
+    on_threads(orders, move || {
+        std::hint::black_box(spin(n));
+    })?;
     let parallel = secs(t);
     r.seconds(
         format!("{orders} CPU-bound orders on {orders} threads"),
@@ -60,20 +59,17 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
         },
     );
 
-    let gil = Gil::new();
+    let gil = Arc::new(Gil::new());
     if let Some(ms) = p.interval_ms {
         gil.set_switch_interval(Duration::from_millis(ms))
             .map_err(|e| e.to_string())?;
     }
     let t = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..orders {
-            s.spawn(|| {
-                let mut g = gil.acquire();
-                std::hint::black_box(spin_with_gil(n, &mut g))
-            });
-        }
-    });
+    let g2 = Arc::clone(&gil);
+    on_threads(orders, move || {
+        let mut g = g2.acquire();
+        std::hint::black_box(spin_with_gil(n, &mut g));
+    })?;
     r.seconds(
         format!("{orders} CPU-bound orders on {orders} threads under the Gil model"),
         secs(t),

@@ -1,10 +1,11 @@
 //! `orders-io`: orders that wait on I/O (a 1 s sleep) overlap on threads.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use threadkit::Gil;
 
-use super::work::secs;
+use super::work::{on_threads, secs};
 use super::{Params, Scenario};
 use crate::report::{seeds, Report};
 
@@ -38,11 +39,7 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
     );
 
     let t = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..orders {
-            s.spawn(process);
-        }
-    });
+    on_threads(orders, move || std::thread::sleep(latency))?;
     r.seconds(
         format!("{orders} orders on {orders} threads"),
         secs(t),
@@ -53,13 +50,9 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
         },
     );
 
-    let gil = Gil::new();
+    let gil = Arc::new(Gil::new());
     let t = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..orders {
-            s.spawn(|| gil.acquire().sleep(latency));
-        }
-    });
+    on_threads(orders, move || gil.acquire().sleep(latency))?;
     r.seconds(
         format!("{orders} orders on {orders} threads under the Gil model"),
         secs(t),

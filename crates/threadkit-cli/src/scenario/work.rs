@@ -70,3 +70,21 @@ pub(crate) fn iterations_for(d: Duration) -> u64 {
 pub(crate) fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
+
+/// Runs `f` on `k` threadkit threads at once and joins them all.
+pub(crate) fn on_threads<F>(k: usize, f: F) -> Result<(), String>
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let f = std::sync::Arc::new(f);
+    let threads = (0..k)
+        .map(|_| {
+            let f = std::sync::Arc::clone(&f);
+            threadkit::Thread::spawn(move || f()).map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for t in threads {
+        t.join().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
