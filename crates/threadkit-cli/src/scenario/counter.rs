@@ -13,6 +13,11 @@ pub(crate) const SCENARIO: Scenario = Scenario {
     run,
 };
 
+/// How often a thread is preempted between its read and its write. A
+/// compiled loop of 100,000 increments is shorter than a time slice, so
+/// without this the threads would rarely overlap at all.
+const PREEMPT_EVERY: u64 = 500;
+
 /// `counter += 1` as Python runs it: a load, then a store, as two separate
 /// atomic operations. Another thread's increment between the two is lost.
 fn racy(threads: u64, iterations: u64) -> u64 {
@@ -20,11 +25,16 @@ fn racy(threads: u64, iterations: u64) -> u64 {
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                for _ in 0..iterations {
+                for i in 0..iterations {
                     // Relaxed: this is the bug on display; the atomics only
                     // make it defined behaviour.
                     let v = counter.load(Ordering::Relaxed);
-                    std::hint::black_box(());
+                    if i % PREEMPT_EVERY == PREEMPT_EVERY - 1 {
+                        // The scheduler's time slice ends between the read
+                        // and the write now and then (CPython's switch
+                        // interval does the same to `counter += 1`).
+                        std::thread::yield_now();
+                    }
                     counter.store(v + 1, Ordering::Relaxed);
                 }
             });
@@ -54,6 +64,10 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
             None,
         );
     }
+    r.note(format!(
+        "Every {PREEMPT_EVERY}th increment a thread is preempted between its read and its write, \
+         as a time slice ending there would do."
+    ));
     r.note(
         "`counter += 1` on a shared integer is a read, an add and a write; without a lock two \
          threads can read the same value and one increment is lost. In Rust the plain version \

@@ -47,9 +47,12 @@ impl LocalServer {
                         .spawn(move || {
                             std::thread::sleep(latency);
                             let body = Cursor::new(vec![b'x'; PAGE]);
+                            // One request per connection: no idle
+                            // keep-alive connection holds a server thread.
+                            let close = tiny_http::Header::from_bytes("Connection", "close").ok();
                             let _ = request.respond(tiny_http::Response::new(
                                 200.into(),
-                                Vec::new(),
+                                close.into_iter().collect(),
                                 body,
                                 Some(PAGE),
                                 None,
