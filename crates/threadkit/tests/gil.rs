@@ -1,7 +1,6 @@
 //! The `Gil` model: one holder at a time, forced switches after the switch
 //! interval, released around blocking calls.
 
-#[allow(unreachable_pub)]
 mod common;
 
 use std::hint::black_box;
