@@ -22,6 +22,15 @@ mod wait;
 pub use crate::{
     gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL},
     local::Local,
+    sync::{
+        condition::{Condition, ConditionGuard},
+        fairness::Fairness,
+        lock::{Lock, LockGuard},
+        lock_builder::LockBuilder,
+        lock_error::LockError,
+        raw_lock::RawLock,
+        rlock::{RLock, RLockGuard},
+    },
     thread::{
         active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
         main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,

@@ -101,6 +101,13 @@ impl Meta {
             })
     }
 
+    /// Rebuilds a `Meta` from its [`index`](Meta::index) (primitives that
+    /// pack the index with flags in one `u32`). An index that was never
+    /// handed out describes as anonymous.
+    pub(crate) const fn from_index(index: u32) -> Meta {
+        Meta(index)
+    }
+
     /// The raw index (stable identity of a name/site, used by the lock-order
     /// graph).
     pub(crate) fn index(self) -> u32 {
