@@ -150,4 +150,13 @@ pub(crate) mod seeds {
             source: "Python with its GIL, in the seed",
         })
     }
+
+    /// A count printed in the course material.
+    pub(crate) fn count(value: f64) -> Option<Seed> {
+        Some(Seed {
+            value,
+            unit: "count",
+            source: "in the seed",
+        })
+    }
 }

@@ -9,6 +9,7 @@
 mod case;
 mod gil;
 mod python;
+mod sync_locks;
 mod thread;
 
 use serde::Serialize;
@@ -21,6 +22,7 @@ use crate::progress::Progress;
 fn all_cases() -> Vec<Case> {
     let mut v = Vec::new();
     v.extend(thread::cases());
+    v.extend(sync_locks::cases());
     v.extend(gil::cases());
     v
 }
@@ -62,6 +64,15 @@ fn matches(filter: Option<&str>, group: &str, case: &str, imp: &str) -> bool {
     }
 }
 
+/// Whether script `bench_<name>.py` measures group `group` (`sync_locks`
+/// and `sync_signals` both report group `sync`).
+fn script_covers(name: &str, group: &str) -> bool {
+    name == group
+        || name
+            .strip_prefix(group)
+            .is_some_and(|rest| rest.starts_with('_'))
+}
+
 /// The median of `v` (not empty).
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -94,7 +105,7 @@ pub(crate) fn run(o: &Options) -> Result<(), String> {
         .copied()
         .filter(|(name, _)| {
             filter.is_none()
-                || cases.iter().any(|c| c.group == *name)
+                || cases.iter().any(|c| script_covers(name, c.group))
                 || matches(filter, name, "", "cpython")
         })
         .collect();
@@ -327,5 +338,8 @@ mod tests {
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(matches(Some("GIL/"), "gil", "x", "std"));
         assert!(!matches(Some("queue"), "gil", "x", "std"));
+        assert!(script_covers("sync_locks", "sync"));
+        assert!(script_covers("gil", "gil"));
+        assert!(!script_covers("gil", "g"));
     }
 }

@@ -11,6 +11,10 @@ use super::Row;
 /// The embedded scripts: (group, source).
 pub(crate) const SCRIPTS: &[(&str, &str)] = &[
     ("thread", include_str!("../../python/bench_thread.py")),
+    (
+        "sync_locks",
+        include_str!("../../python/bench_sync_locks.py"),
+    ),
     ("gil", include_str!("../../python/bench_gil.py")),
 ];
 

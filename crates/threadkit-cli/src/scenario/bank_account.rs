@@ -3,13 +3,17 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
+
+use threadkit::{Lock, Thread};
 
 use super::{Params, Scenario};
 use crate::report::Report;
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "bank-account",
-    summary: "deposit 100 / withdraw 50 interleaved step by step: the lost update",
+    summary:
+        "deposit 100 / withdraw 50 interleaved step by step: the lost update, then with a Lock",
     flags: "",
     run,
 };
@@ -107,5 +111,33 @@ fn run(_p: &Params, r: &mut Report) -> Result<(), String> {
          (two threads writing one `i64` through shared references) does not compile; the \
          interleaving above needs two separate atomic operations to be written at all."
     ));
+    r.note(
+        "With a Lock around each read-and-write, the same two threads cannot interleave inside \
+         an operation: whoever comes second waits for the first to finish.",
+    );
+    let account = Arc::new(Lock::new(0i64));
+    let ops = [100i64, -50]
+        .into_iter()
+        .map(|amount| {
+            let account = Arc::clone(&account);
+            Thread::spawn(move || {
+                let mut bal = account.acquire();
+                let balance = *bal;
+                std::thread::yield_now(); // the suspension of the slides: harmless now
+                *bal = balance + amount;
+            })
+            .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for op in ops {
+        op.join().map_err(|e| e.to_string())?;
+    }
+    let with_lock = *account.acquire();
+    r.measure(
+        "final balance with a Lock (expected 50)",
+        with_lock as f64,
+        "count",
+        None,
+    );
     Ok(())
 }

@@ -2,13 +2,17 @@
 //! counts; the plain racy version does not even compile in Rust.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
+use threadkit::Lock;
+
+use super::work::on_threads;
 use super::{Params, Scenario};
-use crate::report::Report;
+use crate::report::{seeds, Report};
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "counter",
-    summary: "10 x 1,000 and 5 x 100,000 increments: lost updates without a lock",
+    summary: "10 x 1,000 and 5 x 100,000 increments under a Lock, and lost updates without one",
     flags: "--threads N, --iterations N",
     run,
 };
@@ -43,6 +47,19 @@ fn racy(threads: u64, iterations: u64) -> u64 {
     counter.into_inner()
 }
 
+/// `with lock: counter += 1` on `threads` threadkit threads.
+fn locked(threads: u64, iterations: u64) -> Result<u64, String> {
+    let counter = Arc::new(Lock::new(0u64));
+    let c = Arc::clone(&counter);
+    on_threads(threads as usize, move || {
+        for _ in 0..iterations {
+            *c.acquire() += 1;
+        }
+    })?;
+    let total = *counter.acquire();
+    Ok(total)
+}
+
 fn run(p: &Params, r: &mut Report) -> Result<(), String> {
     let cases: Vec<(u64, u64)> = match (p.threads, p.iterations) {
         (None, None) => vec![(10, 1_000), (5, 100_000)],
@@ -50,6 +67,17 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
     };
     for (threads, iterations) in cases {
         let expected = threads * iterations;
+        let seed = match (threads, iterations) {
+            (10, 1_000) => seeds::count(10_000.0),
+            (5, 100_000) => seeds::count(500_000.0),
+            _ => None,
+        };
+        r.measure(
+            format!("{threads} threads x {iterations} increments under a Lock"),
+            locked(threads, iterations)? as f64,
+            "count",
+            seed,
+        );
         let got = racy(threads, iterations);
         r.measure(
             format!("{threads} threads x {iterations} unsynchronized load-then-store increments"),

@@ -8,6 +8,7 @@ mod gil;
 mod livelock;
 mod orders_cpu;
 mod orders_io;
+mod starvation;
 mod subclass;
 pub(crate) mod work;
 
@@ -75,6 +76,7 @@ pub(crate) fn all() -> &'static [Scenario] {
         counter::SCENARIO,
         bank_account::SCENARIO,
         daemon::SCENARIO,
+        starvation::SCENARIO,
         livelock::SCENARIO,
     ];
     ALL
