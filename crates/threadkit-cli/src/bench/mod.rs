@@ -192,8 +192,39 @@ fn ratio(r: &Row, rows: &[&Row]) -> Option<f64> {
     (tk.value != 0.0).then(|| r.value / tk.value)
 }
 
-/// One line: who wins this case and by how much.
+/// Targets from the issues: (group, case, peer, threadkit at most this many
+/// times worse than the peer). Add a line when a group states one.
+const TARGETS: &[(&str, &str, &str, f64)] = &[("thread", "spawn+join one thread", "std", 1.25)];
+
+/// "target (within 1.25x of std): met" for a case that has a target.
+fn target(rows: &[&Row]) -> Option<String> {
+    let first = rows.first()?;
+    let &(_, _, peer, max) = TARGETS
+        .iter()
+        .find(|t| t.0 == first.group && t.1 == first.case)?;
+    let tk = rows.iter().find(|x| x.imp == "threadkit")?;
+    let p = rows.iter().find(|x| x.imp == peer)?;
+    let worse = if tk.higher_is_better() {
+        p.value / tk.value
+    } else {
+        tk.value / p.value
+    };
+    let met = if worse <= max { "met" } else { "missed" };
+    Some(format!(
+        "target (threadkit within {max}x of {peer}): {met} ({worse:.2}x)"
+    ))
+}
+
+/// One line: who wins this case and by how much (and the target, if any).
 fn verdict(rows: &[&Row]) -> String {
+    let v = winner(rows);
+    match target(rows) {
+        Some(t) => format!("{v}; {t}"),
+        None => v,
+    }
+}
+
+fn winner(rows: &[&Row]) -> String {
     let Some(tk) = rows.iter().find(|x| x.imp == "threadkit") else {
         return "no threadkit figure for this case".to_string();
     };
@@ -330,6 +361,15 @@ mod tests {
         let b = row("std", 20.0, "ops/s");
         assert_eq!(verdict(&[&a, &b]), "std is 2.00x better than threadkit");
         assert_eq!(verdict(&[&a]), "threadkit only");
+        let mut a = row("threadkit", 12.0, "ns/op");
+        let mut b = row("std", 10.0, "ns/op");
+        (a.group, a.case) = ("thread".into(), "spawn+join one thread".into());
+        (b.group, b.case) = ("thread".into(), "spawn+join one thread".into());
+        assert!(
+            verdict(&[&a, &b]).ends_with("met (1.20x)"),
+            "{}",
+            verdict(&[&a, &b])
+        );
     }
 
     #[test]
