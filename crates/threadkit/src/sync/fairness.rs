@@ -33,3 +33,8 @@ pub enum Fairness {
     /// Strict first-in, first-out hand-off to waiting threads.
     Fifo,
 }
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Fairness>();
+};

@@ -31,6 +31,11 @@ pub struct LockBuilder {
     fairness: Fairness,
 }
 
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<LockBuilder>();
+};
+
 impl LockBuilder {
     /// Default options: no name, [`Fairness::Eventual`].
     ///

@@ -609,3 +609,74 @@ mod loom_tests {
         });
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::mpsc;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::registry;
+    use crate::wait::{tid, Tid, WaitKind};
+    use crate::{Fairness, Lock};
+
+    /// Polls `tid`'s wait slot until it holds a record (the thread parked).
+    fn wait_until_parked(tid: Tid) -> (WaitKind, Vec<Tid>) {
+        let info = registry::by_tid(tid).expect("registered thread");
+        loop {
+            if let Some(rec) = info.wait.lock().as_ref() {
+                return (rec.kind, rec.owners());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_blocked_acquire_records_the_lock_and_its_owner() {
+        let lock = Arc::new(Lock::named("probe", ()));
+        let g = lock.acquire();
+        let me = tid::current();
+        let (tx, rx) = mpsc::channel();
+        let l = lock.clone();
+        let t = std::thread::spawn(move || {
+            tx.send(tid::current()).unwrap();
+            drop(l.acquire());
+        });
+        let waiter = rx.recv().unwrap();
+        let (kind, owners) = wait_until_parked(waiter);
+        assert_eq!(kind, WaitKind::Lock);
+        assert_eq!(owners, vec![me]);
+        drop(g);
+        t.join().unwrap();
+        // Cleared once the call returned.
+        let info = registry::by_tid(waiter);
+        assert!(info.map_or(true, |i| i.wait.lock().is_none()));
+    }
+
+    #[test]
+    fn fifo_mode_grants_the_lock_in_arrival_order() {
+        let lock = Arc::new(Lock::builder().fairness(Fairness::Fifo).lock(Vec::new()));
+        let mut g = lock.acquire();
+        let mut handles = Vec::new();
+        for i in 0..4 {
+            let (tx, rx) = mpsc::channel();
+            let l = lock.clone();
+            handles.push(std::thread::spawn(move || {
+                tx.send(tid::current()).unwrap();
+                l.acquire().push(i);
+            }));
+            // Thread i is parked before thread i + 1 starts. The record is
+            // published just before the thread enters the parking lot's
+            // queue; the short pause covers that sub-microsecond window on
+            // a loaded machine (the order itself comes from the polling).
+            wait_until_parked(rx.recv().unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        g.push(-1);
+        drop(g);
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(*lock.acquire(), vec![-1, 0, 1, 2, 3]);
+    }
+}
