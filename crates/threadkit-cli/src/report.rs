@@ -134,6 +134,7 @@ pub(crate) fn fmt_value(v: f64, unit: &str) -> String {
         "ms" => format!("{v:.1} ms"),
         "x" => format!("{v:.2}x"),
         "count" => format!("{v:.0}"),
+        "%" => format!("{v:.0}%"),
         u => format!("{v:.2} {u}"),
     }
 }

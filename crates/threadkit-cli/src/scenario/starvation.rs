@@ -12,13 +12,37 @@ use crate::report::Report;
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "starvation",
-    summary: "greedy vs polite thread on one Lock, default vs fair: acquisition counts",
+    summary:
+        "greedy vs polite thread on one lock: unfair, default and fair locks: acquisition counts",
     flags: "--latency-ms MS (hold time), --budget-ms MS",
     run,
 };
 
+/// A lock the two threads compete for.
+trait Resource: Send + Sync + 'static {
+    /// Runs `f` holding the lock.
+    fn with(&self, f: &mut dyn FnMut());
+}
+
+impl Resource for Lock {
+    fn with(&self, f: &mut dyn FnMut()) {
+        let _g = self.acquire();
+        f();
+    }
+}
+
+/// std's futex mutex: no fairness at all, like CPython's `threading.Lock`.
+impl Resource for std::sync::Mutex<()> {
+    fn with(&self, f: &mut dyn FnMut()) {
+        let _g = self
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f();
+    }
+}
+
 /// Runs both threads for `budget`; returns (greedy, polite) acquisitions.
-fn contest(lock: Lock, hold: Duration, budget: Duration) -> Result<(u64, u64), String> {
+fn contest<L: Resource>(lock: L, hold: Duration, budget: Duration) -> Result<(u64, u64), String> {
     let lock = Arc::new(lock);
     let stop = Arc::new(AtomicBool::new(false));
     let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
@@ -27,11 +51,10 @@ fn contest(lock: Lock, hold: Duration, budget: Duration) -> Result<(u64, u64), S
         Thread::spawn(move || {
             // Relaxed: a stop flag; the join below orders the counts.
             while !stop.load(Ordering::Relaxed) {
-                {
-                    let _g = lock.acquire();
+                lock.with(&mut || {
                     counts[who].fetch_add(1, Ordering::Relaxed);
                     std::thread::sleep(hold);
-                }
+                });
                 if who == 1 {
                     // The polite thread gives the others a chance.
                     std::thread::sleep(hold);
@@ -59,14 +82,7 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
         "The seed: a greedy thread re-takes the lock as soon as it lets go; a polite one sleeps \
          after each turn. Each holds the lock {hold:?} per turn; {budget:?} per run."
     ));
-    for (label, lock) in [
-        ("default lock", Lock::new(())),
-        (
-            "fair (FIFO) lock",
-            Lock::builder().fairness(Fairness::Fifo).lock(()),
-        ),
-    ] {
-        let (greedy, polite) = contest(lock, hold, budget)?;
+    let mut record = |label: &str, (greedy, polite): (u64, u64)| {
         r.measure(
             format!("{label}: greedy acquisitions"),
             greedy as f64,
@@ -79,11 +95,28 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
             "count",
             None,
         );
-    }
+    };
+    record(
+        "std::sync::Mutex (no fairness, like CPython's Lock)",
+        contest(std::sync::Mutex::new(()), hold, budget)?,
+    );
+    record(
+        "threadkit default lock",
+        contest(Lock::new(()), hold, budget)?,
+    );
+    record(
+        "threadkit fair (FIFO) lock",
+        contest(
+            Lock::builder().fairness(Fairness::Fifo).lock(()),
+            hold,
+            budget,
+        )?,
+    );
     r.note(
-        "A FIFO lock hands itself to the longest waiter, so the polite thread gets its turn \
-         whenever it asks; the default lock lets a releasing thread barge back in (faster, but \
-         it only guarantees fairness eventually).",
+        "An unfair lock lets the releasing thread barge straight back in while the woken waiter \
+         is still getting up, so the polite thread gets fewer turns the less fair the lock is. \
+         threadkit's default lock is eventually fair (a waiter that has waited long is handed \
+         the lock); a FIFO lock always hands it to the longest waiter.",
     );
     Ok(())
 }
