@@ -95,6 +95,13 @@ fn run(p: &Params, r: &mut Report) -> Result<(), String> {
             "count",
             None,
         );
+        let total = (greedy + polite).max(1) as f64;
+        r.measure(
+            format!("{label}: polite share of the turns"),
+            100.0 * polite as f64 / total,
+            "%",
+            None,
+        );
     };
     record(
         "std::sync::Mutex (no fairness, like CPython's Lock)",
