@@ -29,7 +29,11 @@ fn demo_list_names_every_scenario_with_a_line() {
         "orders-cpu",
         "gil",
         "download",
+        "subclass",
         "counter",
+        "bank-account",
+        "daemon",
+        "starvation",
         "livelock",
     ] {
         assert!(
