@@ -10,7 +10,16 @@
 
 mod loom;
 
+#[cfg(all(feature = "process", unix))]
+pub mod process;
+// The process module's event count alone, so CI's loom run (built without
+// the `process` feature) model-checks it too.
+#[cfg(all(loom, not(feature = "process")))]
+#[path = "process/signal.rs"]
+mod process_signal;
+
 pub mod diagnostics;
+mod futures;
 mod gil;
 mod local;
 mod registry;
@@ -20,6 +29,11 @@ mod timer;
 mod wait;
 
 pub use crate::{
+    futures::{
+        as_completed, as_completed_timeout, cpu_count, io_bound_workers, wait, wait_timeout,
+        AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map,
+        ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor,
+    },
     gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL},
     local::Local,
     sync::{
