@@ -142,6 +142,14 @@ impl ParamArgs {
 }
 
 fn main() -> ExitCode {
+    // A worker child (the `multiprocessing` demo, the `process` benchmarks)
+    // runs its loop here and exits.
+    if let Err(e) = threadkit::process::init(scenario::multiprocessing::register(
+        bench::process::registry(),
+    )) {
+        eprintln!("error: cannot set up child processes: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -32,9 +32,11 @@ fn demo_list_names_every_scenario_with_a_line() {
         "subclass",
         "counter",
         "bank-account",
+        "pool",
         "daemon",
         "starvation",
         "livelock",
+        "multiprocessing",
     ] {
         assert!(
             names.iter().any(|n| n == expected),

@@ -7,7 +7,9 @@
 // The contract names every unit; a unit is used once its group lands.
 #[allow(dead_code)]
 mod case;
+mod futures;
 mod gil;
+pub(crate) mod process;
 mod python;
 mod sync_locks;
 mod thread;
@@ -23,6 +25,8 @@ fn all_cases() -> Vec<Case> {
     let mut v = Vec::new();
     v.extend(thread::cases());
     v.extend(sync_locks::cases());
+    v.extend(futures::cases());
+    v.extend(process::cases());
     v.extend(gil::cases());
     v
 }

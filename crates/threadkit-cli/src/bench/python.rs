@@ -15,6 +15,8 @@ pub(crate) const SCRIPTS: &[(&str, &str)] = &[
         "sync_locks",
         include_str!("../../python/bench_sync_locks.py"),
     ),
+    ("futures", include_str!("../../python/bench_futures.py")),
+    ("process", include_str!("../../python/bench_process.py")),
     ("gil", include_str!("../../python/bench_gil.py")),
 ];
 

@@ -6,8 +6,10 @@ pub(crate) mod daemon;
 mod download;
 mod gil;
 mod livelock;
+pub(crate) mod multiprocessing;
 mod orders_cpu;
 mod orders_io;
+mod pool;
 mod starvation;
 mod subclass;
 pub(crate) mod work;
@@ -75,9 +77,11 @@ pub(crate) fn all() -> &'static [Scenario] {
         subclass::SCENARIO,
         counter::SCENARIO,
         bank_account::SCENARIO,
+        pool::SCENARIO,
         daemon::SCENARIO,
         starvation::SCENARIO,
         livelock::SCENARIO,
+        multiprocessing::SCENARIO,
     ];
     ALL
 }
