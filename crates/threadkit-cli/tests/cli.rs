@@ -32,6 +32,7 @@ fn demo_list_names_every_scenario_with_a_line() {
         "subclass",
         "counter",
         "bank-account",
+        "producer-consumer",
         "pool",
         "daemon",
         "starvation",

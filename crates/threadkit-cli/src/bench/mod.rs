@@ -11,6 +11,7 @@ mod futures;
 mod gil;
 pub(crate) mod process;
 mod python;
+mod queue;
 mod sync_locks;
 mod thread;
 
@@ -27,6 +28,7 @@ fn all_cases() -> Vec<Case> {
     v.extend(sync_locks::cases());
     v.extend(futures::cases());
     v.extend(process::cases());
+    v.extend(queue::cases());
     v.extend(gil::cases());
     v
 }

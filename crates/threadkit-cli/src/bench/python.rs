@@ -17,6 +17,7 @@ pub(crate) const SCRIPTS: &[(&str, &str)] = &[
     ),
     ("futures", include_str!("../../python/bench_futures.py")),
     ("process", include_str!("../../python/bench_process.py")),
+    ("queue", include_str!("../../python/bench_queue.py")),
     ("gil", include_str!("../../python/bench_gil.py")),
 ];
 

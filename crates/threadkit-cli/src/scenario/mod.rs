@@ -10,6 +10,7 @@ pub(crate) mod multiprocessing;
 mod orders_cpu;
 mod orders_io;
 mod pool;
+mod producer_consumer;
 mod starvation;
 mod subclass;
 pub(crate) mod work;
@@ -77,6 +78,7 @@ pub(crate) fn all() -> &'static [Scenario] {
         subclass::SCENARIO,
         counter::SCENARIO,
         bank_account::SCENARIO,
+        producer_consumer::SCENARIO,
         pool::SCENARIO,
         daemon::SCENARIO,
         starvation::SCENARIO,
