@@ -1,7 +1,9 @@
 //! `download`: five downloads, one thread vs five threads, against an
 //! embedded local HTTP server with a set latency (or `--url` addresses).
 
-use std::io::Cursor;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,59 +21,84 @@ pub(crate) const SCENARIO: Scenario = Scenario {
 /// Body size of the embedded server's page.
 const PAGE: usize = 16 * 1024;
 
-/// The embedded server: 127.0.0.1 on a free port, each request answered
-/// after `latency` on its own thread. Stops when dropped.
+/// The embedded server: 127.0.0.1 on a free port, each connection served
+/// on its own thread, each request answered after `latency`, one request per
+/// connection. Stops when dropped.
+///
+/// A few lines of std instead of an HTTP server crate: a server whose
+/// connection pool queues a burst of connections behind busy ones would
+/// double some of the five-thread figures, and the point here is the
+/// client side.
 struct LocalServer {
-    server: Arc<tiny_http::Server>,
+    addr: SocketAddr,
     url: String,
+    stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl LocalServer {
     fn start(latency: Duration) -> Result<LocalServer, String> {
-        let server = tiny_http::Server::http("127.0.0.1:0")
+        let listener = TcpListener::bind("127.0.0.1:0")
             .map_err(|e| format!("cannot start the local HTTP server: {e}"))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or("the local HTTP server has no IP address")?;
-        let server = Arc::new(server);
-        let s = Arc::clone(&server);
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("the local HTTP server has no address: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("download-server".into())
             .spawn(move || {
-                for request in s.incoming_requests() {
-                    let _ = std::thread::Builder::new()
-                        .name("download-request".into())
-                        .spawn(move || {
-                            std::thread::sleep(latency);
-                            let body = Cursor::new(vec![b'x'; PAGE]);
-                            // One request per connection: no idle
-                            // keep-alive connection holds a server thread.
-                            let close = tiny_http::Header::from_bytes("Connection", "close").ok();
-                            let _ = request.respond(tiny_http::Response::new(
-                                200.into(),
-                                close.into_iter().collect(),
-                                body,
-                                Some(PAGE),
-                                None,
-                            ));
-                        });
+                for conn in listener.incoming() {
+                    // Relaxed: the flag is set before the waking connection
+                    // is made, and `accept` returning orders the two.
+                    if stopped.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Ok(stream) = conn {
+                        let _ = std::thread::Builder::new()
+                            .name("download-request".into())
+                            .spawn(move || serve(stream, latency));
+                    }
                 }
             })
             .map_err(|e| format!("cannot start the server thread: {e}"))?;
         Ok(LocalServer {
-            server,
-            url: format!("http://127.0.0.1:{port}/page"),
+            addr,
+            url: format!("http://{addr}/page"),
+            stop,
             thread: Some(thread),
         })
     }
 }
 
+/// Reads one request's head, waits `latency`, answers with the page and
+/// closes the connection.
+fn serve(mut stream: TcpStream, latency: Duration) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    std::thread::sleep(latency);
+    let header = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {PAGE}\r\nConnection: close\r\n\r\n"
+    );
+    let _ = stream.write_all(header.as_bytes());
+    let _ = stream.write_all(&[b'x'; PAGE]);
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
 impl Drop for LocalServer {
     fn drop(&mut self) {
-        self.server.unblock();
+        // Relaxed: see the accept loop.
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop with one last connection.
+        let _ = TcpStream::connect(self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
