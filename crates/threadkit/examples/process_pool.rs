@@ -17,7 +17,7 @@
 
 use std::time::Instant;
 
-use threadkit::process::{self, cpu_count, Function, ProcessPool, Registry};
+use threadkit::process::{self, Function, ProcessPool, Registry, cpu_count};
 
 fn cpu_task(n: u64) -> u64 {
     (0..n)

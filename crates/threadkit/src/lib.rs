@@ -135,9 +135,9 @@ mod wait;
 
 pub use crate::{
     futures::{
-        as_completed, as_completed_timeout, cpu_count, io_bound_workers, wait, wait_timeout,
         AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map,
-        ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor,
+        ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor, as_completed, as_completed_timeout,
+        cpu_count, io_bound_workers, wait, wait_timeout,
     },
     gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL},
     local::Local,
@@ -154,9 +154,9 @@ pub use crate::{
         rlock::{RLock, RLockGuard},
     },
     thread::{
-        active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
-        main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
-        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef,
+        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef, active_count,
+        current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_guard,
+        main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
     },
     timer::Timer,
 };

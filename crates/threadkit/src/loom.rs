@@ -8,8 +8,8 @@
 pub(crate) mod sync {
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{
-            fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
-            AtomicUsize, Ordering,
+            AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU8, AtomicU32, AtomicU64,
+            AtomicUsize, Ordering, fence,
         };
     }
     pub(crate) use std::sync::Arc;
@@ -19,8 +19,8 @@ pub(crate) mod sync {
 pub(crate) mod sync {
     pub(crate) mod atomic {
         pub(crate) use loom::sync::atomic::{
-            fence, AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
-            AtomicUsize, Ordering,
+            AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU8, AtomicU32, AtomicU64,
+            AtomicUsize, Ordering, fence,
         };
     }
     pub(crate) use loom::sync::Arc;

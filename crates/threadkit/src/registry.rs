@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use crate::wait::tid::{self, Tid, LATE_TID_BASE, MAX_TID};
 use crate::wait::WaitSlot;
+use crate::wait::tid::{self, LATE_TID_BASE, MAX_TID, Tid};
 
 /// Where a registered thread came from.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use crate::loom::sync::atomic::{AtomicU32, Ordering};
 use crate::thread::{Builder, Thread, ThreadError, ThreadRef};
 use crate::wait::{
-    self, deadline_after, Meta, Owner, Park, WaitKind, Waiter, DEFAULT_PARK_TOKEN,
-    DEFAULT_UNPARK_TOKEN,
+    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, Meta, Owner, Park, WaitKind, Waiter,
+    deadline_after,
 };
 
 const WAITING: u32 = 0;
@@ -187,11 +187,7 @@ impl<T: Send + 'static> Timer<T> {
         let f2 = flag.clone();
         let thread = builder.build(move || {
             f2.sleep(deadline_after(interval), site);
-            if f2.fire() {
-                Some(function())
-            } else {
-                None
-            }
+            if f2.fire() { Some(function()) } else { None }
         });
         Timer { thread, flag }
     }

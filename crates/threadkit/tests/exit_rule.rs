@@ -43,8 +43,10 @@ fn program() {
     Builder::new()
         .name("daemon")
         .daemon(true)
-        .spawn(|| loop {
-            std::thread::sleep(Duration::from_secs(3600));
+        .spawn(|| {
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
         })
         .unwrap();
     Thread::spawn(|| {

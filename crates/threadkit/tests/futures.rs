@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::watchdog;
 use threadkit::{
-    as_completed, as_completed_timeout, wait, wait_timeout, ExecutorError, Future, FutureError,
-    ReturnWhen, ThreadPoolExecutor,
+    ExecutorError, Future, FutureError, ReturnWhen, ThreadPoolExecutor, as_completed,
+    as_completed_timeout, wait, wait_timeout,
 };
 
 fn pool(n: usize) -> ThreadPoolExecutor {
@@ -31,14 +31,14 @@ impl Gate {
         Gate(Arc::new((Mutex::new(false), std::sync::Condvar::new())))
     }
     fn wait(&self) {
-        let mut open = self.0 .0.lock().unwrap();
+        let mut open = self.0.0.lock().unwrap();
         while !*open {
-            open = self.0 .1.wait(open).unwrap();
+            open = self.0.1.wait(open).unwrap();
         }
     }
     fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
     }
 }
 
@@ -812,13 +812,17 @@ fn workers_are_registered_threads() {
             me.into_result().unwrap(),
             ("Registered_0".to_string(), true)
         );
-        assert!(threadkit::enumerate()
-            .iter()
-            .any(|t| t.name() == "Registered_0"));
+        assert!(
+            threadkit::enumerate()
+                .iter()
+                .any(|t| t.name() == "Registered_0")
+        );
         p.shutdown(true, false);
-        assert!(!threadkit::enumerate()
-            .iter()
-            .any(|t| t.name() == "Registered_0"));
+        assert!(
+            !threadkit::enumerate()
+                .iter()
+                .any(|t| t.name() == "Registered_0")
+        );
     });
 }
 

@@ -6,13 +6,13 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
 use threadkit::{
-    as_completed, as_completed_timeout, wait, wait_timeout, Completer, Future, FutureError,
-    ReturnWhen, ThreadPoolExecutor,
+    Completer, Future, FutureError, ReturnWhen, ThreadPoolExecutor, as_completed,
+    as_completed_timeout, wait, wait_timeout,
 };
 
 fn pending<T: Send + 'static>() -> (Future<T>, Completer<T>) {

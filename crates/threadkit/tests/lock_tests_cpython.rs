@@ -7,7 +7,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
@@ -106,12 +106,14 @@ fn base_with() {
         }
         assert!(!lock.locked());
         let l = lock.clone();
-        assert!(std::thread::spawn(move || {
-            let _g = l.acquire();
-            panic!("TypeError in the with block");
-        })
-        .join()
-        .is_err());
+        assert!(
+            std::thread::spawn(move || {
+                let _g = l.acquire();
+                panic!("TypeError in the with block");
+            })
+            .join()
+            .is_err()
+        );
         assert!(!lock.locked());
     });
 }

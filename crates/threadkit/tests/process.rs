@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use threadkit::process::{
-    self, cpu_count, ExitStatus, Function, Process, ProcessError, ProcessPool, Registry,
+    self, ExitStatus, Function, Process, ProcessError, ProcessPool, Registry, cpu_count,
 };
 use threadkit::{Future, FutureError};
 
@@ -398,9 +398,10 @@ fn pool_map_fails_with_the_first_panic() {
         .unwrap()
         .collect();
     assert_eq!(outs.len(), 2);
-    assert!(outs
-        .iter()
-        .all(|o| matches!(o, Err(ProcessError::Panicked(_)))));
+    assert!(
+        outs.iter()
+            .all(|o| matches!(o, Err(ProcessError::Panicked(_))))
+    );
 }
 
 fn pool_panic_keeps_the_worker() {

@@ -234,14 +234,16 @@ fn task_done_and_join_with_workers<Q: Tracked<i64>>() {
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 let (q, cum) = (q.clone(), cum.clone());
-                thread::spawn(move || loop {
-                    let x = q.get().unwrap();
-                    if x < 0 {
+                thread::spawn(move || {
+                    loop {
+                        let x = q.get().unwrap();
+                        if x < 0 {
+                            q.task_done().unwrap();
+                            return;
+                        }
+                        cum.fetch_add(x as usize, Ordering::SeqCst);
                         q.task_done().unwrap();
-                        return;
                     }
-                    cum.fetch_add(x as usize, Ordering::SeqCst);
-                    q.task_done().unwrap();
                 })
             })
             .collect();

@@ -3,7 +3,7 @@
 mod common;
 
 use std::cell::Cell;
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use common::watchdog;

@@ -5,13 +5,13 @@ mod common;
 use std::collections::HashSet;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
 use threadkit::{
-    active_count, current_thread, enumerate, get_ident, get_native_id, main_thread, Builder, Run,
-    Thread, ThreadError,
+    Builder, Run, Thread, ThreadError, active_count, current_thread, enumerate, get_ident,
+    get_native_id, main_thread,
 };
 
 /// Runs this test binary again with only `test` selected and `env` set;

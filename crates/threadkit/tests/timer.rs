@@ -3,11 +3,11 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
-use threadkit::{enumerate, Builder, ThreadError, Timer};
+use threadkit::{Builder, ThreadError, Timer, enumerate};
 
 #[test]
 fn fires_after_the_interval_never_early() {

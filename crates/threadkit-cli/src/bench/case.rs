@@ -61,11 +61,7 @@ pub(crate) struct Scale {
 impl Scale {
     /// `n`, or `n / 10` (at least 1) when quick.
     pub(crate) fn n(self, n: u64) -> u64 {
-        if self.quick {
-            (n / 10).max(1)
-        } else {
-            n
-        }
+        if self.quick { (n / 10).max(1) } else { n }
     }
 }
 

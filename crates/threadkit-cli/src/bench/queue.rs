@@ -10,7 +10,7 @@
 //! Ping-pong bounces one message between two threads through two
 //! capacity-1 queues and reports the round trip.
 
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::Instant;
 
@@ -127,11 +127,13 @@ where
 {
     let (ping_tx, ping_rx) = make();
     let (pong_tx, pong_rx) = make();
-    let echo = thread::spawn(move || loop {
-        let v = recv(&ping_rx);
-        send(&pong_tx, v);
-        if v == STOP {
-            return;
+    let echo = thread::spawn(move || {
+        loop {
+            let v = recv(&ping_rx);
+            send(&pong_tx, v);
+            if v == STOP {
+                return;
+            }
         }
     });
     let t0 = Instant::now();

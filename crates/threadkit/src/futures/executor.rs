@@ -32,7 +32,7 @@ use super::map::Map;
 use super::pool_table::{self, Slots};
 use super::state::{Erased, Header, Inner, Once};
 use super::worker;
-use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use crate::registry;
 use crate::wait::{self, Meta};
 

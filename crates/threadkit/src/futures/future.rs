@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use super::error::FutureError;
 use super::pool_table;
 use super::state::{
-    is_done, run_action, Action, Core, Erased, Header, Inner, Once, Outcome, ShareMarker,
-    CANCELLED, FINISHED, PHASE, RUNNING, WAITERS,
+    Action, CANCELLED, Core, Erased, FINISHED, Header, Inner, Once, Outcome, PHASE, RUNNING,
+    ShareMarker, WAITERS, is_done, run_action,
 };
 use crate::loom::sync::atomic::Ordering;
 use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};

@@ -16,11 +16,11 @@
 //! jobs. Every job is consumed exactly once: run, cancelled, abandoned (pool
 //! broken) or dropped.
 
-use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
+use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::error::{panic_message, FutureError};
+use super::error::{FutureError, panic_message};
 use super::state::{Inner, Once, Task};
 use crate::wait::Tid;
 

@@ -23,12 +23,12 @@ mod state;
 mod wait;
 mod worker;
 
-pub use as_completed::{as_completed, as_completed_timeout, AsCompleted};
+pub use as_completed::{AsCompleted, as_completed, as_completed_timeout};
 pub use error::{ExecutorError, FutureError};
-pub use executor::{cpu_count, io_bound_workers, ThreadPoolBuilder, ThreadPoolExecutor};
+pub use executor::{ThreadPoolBuilder, ThreadPoolExecutor, cpu_count, io_bound_workers};
 pub use future::{Awaiting, Completer, Future};
 pub use map::Map;
-pub use wait::{wait, wait_timeout, Done, ReturnWhen};
+pub use wait::{Done, ReturnWhen, wait, wait_timeout};
 
 #[allow(dead_code)]
 fn _assert_send_sync() {

@@ -15,7 +15,7 @@
 use std::panic::Location;
 use std::time::Instant;
 
-use super::state::{lock, Mutex};
+use super::state::{Mutex, lock};
 use crate::loom::sync::atomic::{AtomicU32, Ordering};
 use crate::wait::{self, Meta, Owner, Park, WaitKind, Waiter};
 
@@ -110,7 +110,7 @@ impl Multi {
                         Woke::Changed
                     } else {
                         Woke::TimedOut
-                    }
+                    };
                 }
                 // Owner::None waits are never chosen as deadlock victims;
                 // treat a verdict like a spurious wake-up.

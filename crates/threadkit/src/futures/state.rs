@@ -40,10 +40,10 @@ pub(super) use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(super) use std::sync::{Mutex, MutexGuard};
 
-use super::error::{panic_message, FutureError};
+use super::error::{FutureError, panic_message};
 use super::multi::Multi;
-use crate::loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use crate::wait::{self, Meta, Tid};
 
 pub(super) const PENDING: u32 = 0;

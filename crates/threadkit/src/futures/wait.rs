@@ -146,7 +146,7 @@ pub(super) fn wait_deadline<'a, T: 'a>(
         failed: false,
     };
     let done_at_start: Vec<bool> = fs.iter().map(|f| f.done()).collect();
-    for (f, _) in fs.iter().zip(&done_at_start).filter(|(_, &d)| d) {
+    for (f, _) in fs.iter().zip(&done_at_start).filter(|(_, d)| **d) {
         progress.saw_done(f);
     }
     if !progress.satisfied(return_when) && !deadline.is_some_and(|d| Instant::now() >= d) {

@@ -22,10 +22,10 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::error::{panic_message, FutureError};
+use super::error::{FutureError, panic_message};
 use super::executor::Shared;
 use super::job::{Job, RunCtx};
-use crate::loom::sync::atomic::{fence, Ordering};
+use crate::loom::sync::atomic::{Ordering, fence};
 use crate::registry;
 use crate::wait::{self, Owner, Park, Spin, Tid, WaitKind, Waiter};
 

@@ -25,8 +25,8 @@
 
 use std::io::{self, Read};
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::error::ProcessError;
 

@@ -41,8 +41,8 @@ use std::io::{BufReader, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::child::{self, Child};
 use super::codec;
@@ -52,7 +52,7 @@ use super::function::{self, Function};
 use super::job::{Completion, Job};
 use super::signal::{Signal, Stop};
 use super::sink::FutureSink;
-use super::task::{decode_one, Task};
+use super::task::{Task, decode_one};
 use crate::futures::Future;
 use crate::wait::{self, WaitKind};
 

@@ -168,8 +168,8 @@ impl Signal {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::sync::atomic::AtomicBool;
     use crate::loom::sync::Arc;
+    use crate::loom::sync::atomic::AtomicBool;
 
     #[test]
     fn loom_signal_no_lost_wakeup() {

@@ -19,7 +19,7 @@
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::os::fd::FromRawFd;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use super::codec;
@@ -48,7 +48,10 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// worker description (then the caller goes on as a normal program).
 pub(crate) fn run(registry: &Registry, value: &str) -> Option<std::convert::Infallible> {
     let (fd_in, fd_out, parent) = parse_env(value)?;
-    std::env::remove_var(super::child::ENV);
+    // SAFETY: `init` runs first thing in the worker's `main` (its documented
+    // contract), before the worker starts any thread, so no other thread can
+    // be reading the environment while it changes.
+    unsafe { std::env::remove_var(super::child::ENV) };
     // SAFETY: getppid has no preconditions.
     if unsafe { libc::getppid() } as u32 != parent {
         std::process::exit(0);
@@ -60,13 +63,15 @@ pub(crate) fn run(registry: &Registry, value: &str) -> Option<std::convert::Infa
     }
     let _ = std::thread::Builder::new()
         .name("threadkit-parent-watch".into())
-        .spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(50));
-            // SAFETY: getppid has no preconditions.
-            if unsafe { libc::getppid() } as u32 != parent {
-                // SAFETY: _exit is always safe to call; nothing of this
-                // process may outlive its parent.
-                unsafe { libc::_exit(1) };
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(50));
+                // SAFETY: getppid has no preconditions.
+                if unsafe { libc::getppid() } as u32 != parent {
+                    // SAFETY: _exit is always safe to call; nothing of this
+                    // process may outlive its parent.
+                    unsafe { libc::_exit(1) };
+                }
             }
         });
     // Panics in tasks travel to the parent as messages; printing them here

@@ -37,8 +37,8 @@ use std::ptr;
 use crossbeam_utils::CachePadded;
 
 use super::buffer::{Backoff, Buffer, PopError, PushError};
-use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering, fence};
 
 const WRITE: usize = 1;
 const READ: usize = 2;

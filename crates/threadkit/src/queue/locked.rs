@@ -21,8 +21,8 @@ use std::marker::PhantomData;
 
 use super::buffer::{Buffer, PopError, PushError};
 use super::word_lock::WordLock;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::wait::Meta;
 
 /// The container inside a [`Locked`] buffer: which item comes out next.

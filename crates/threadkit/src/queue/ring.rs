@@ -41,8 +41,8 @@ use std::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
 
 use super::buffer::{Backoff, Buffer, PopError, PushError};
-use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
 use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering, fence};
 
 /// One slot: a stamp and room for one item.
 struct Slot<T> {

@@ -69,12 +69,12 @@ use super::fairness::Fairness;
 use super::lock::{Lock, LockGuard};
 use super::lock_builder::LockBuilder;
 use super::lock_error::LockError;
-use super::lock_word::{clock_units, park_token, Failure, LockWord, TOKEN_HANDOFF};
-use crate::diagnostics::{hooks, Deadlock};
-use crate::loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use super::lock_word::{Failure, LockWord, TOKEN_HANDOFF, clock_units, park_token};
+use crate::diagnostics::{Deadlock, hooks};
 use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use crate::wait::DEFAULT_UNPARK_TOKEN;
-use crate::wait::{self, tid, Meta, Owner, Park, RequeueOp, Spin, WaitKind, Waiter};
+use crate::wait::{self, Meta, Owner, Park, RequeueOp, Spin, WaitKind, Waiter, tid};
 
 /// How many waiters of one condition may spin at a time (each needs a slot).
 const SPIN_SLOTS: usize = 2;

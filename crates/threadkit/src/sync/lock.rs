@@ -10,9 +10,9 @@ use super::fairness::Fairness;
 use super::lock_builder::LockBuilder;
 use super::lock_error::LockError;
 use super::lock_word::{Failure, LockWord};
-use crate::diagnostics::{hooks, Deadlock};
+use crate::diagnostics::{Deadlock, hooks};
 use crate::loom::UnsafeCell;
-use crate::wait::{self, tid, Meta, WaitKind};
+use crate::wait::{self, Meta, WaitKind, tid};
 
 /// A mutual-exclusion lock (Python's `threading.Lock`) that may own the
 /// data it protects: `Lock::new(0)` is a lock and a counter in one.

@@ -65,8 +65,8 @@ use super::fairness::Fairness;
 use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicU32, Ordering};
 use crate::wait::{
-    self, tid, FilterOp, Meta, Owner, Park, ParkToken, Spin, Tid, UnparkToken, WaitKind, Waiter,
-    DEFAULT_UNPARK_TOKEN,
+    self, DEFAULT_UNPARK_TOKEN, FilterOp, Meta, Owner, Park, ParkToken, Spin, Tid, UnparkToken,
+    WaitKind, Waiter, tid,
 };
 
 /// Some thread may be parked on the word.
@@ -523,8 +523,8 @@ impl LockWord {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::sync::Arc;
     use crate::loom::UnsafeCell;
+    use crate::loom::sync::Arc;
 
     struct Shared {
         word: LockWord,
@@ -612,12 +612,12 @@ mod loom_tests {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use std::sync::mpsc;
     use std::sync::Arc;
+    use std::sync::mpsc;
     use std::time::Duration;
 
     use crate::registry;
-    use crate::wait::{tid, Tid, WaitKind};
+    use crate::wait::{Tid, WaitKind, tid};
     use crate::{Fairness, Lock};
 
     /// Polls `tid`'s wait slot until it holds a record (the thread parked).

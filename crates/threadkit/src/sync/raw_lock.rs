@@ -8,8 +8,8 @@ use super::fairness::Fairness;
 use super::lock_builder::LockBuilder;
 use super::lock_error::LockError;
 use super::lock_word::{Failure, LockWord};
-use crate::diagnostics::{hooks, Deadlock};
-use crate::wait::{self, tid, Meta, WaitKind};
+use crate::diagnostics::{Deadlock, hooks};
+use crate::wait::{self, Meta, WaitKind, tid};
 
 /// A lock with no data and no guard: any thread may release it, as Python's
 /// `threading.Lock` allows (a lock used as a one-shot signal between two

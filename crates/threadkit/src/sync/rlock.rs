@@ -27,9 +27,9 @@ use super::fairness::Fairness;
 use super::lock_builder::LockBuilder;
 use super::lock_error::LockError;
 use super::lock_word::{Failure, LockWord};
-use crate::diagnostics::{hooks, Deadlock};
+use crate::diagnostics::{Deadlock, hooks};
 use crate::loom::UnsafeCell;
-use crate::wait::{self, tid, Meta, Tid, WaitKind};
+use crate::wait::{self, Meta, Tid, WaitKind, tid};
 
 /// A re-entrant lock (Python's `threading.RLock`) that may own data: the
 /// thread holding it can acquire it again without blocking, and it is free

@@ -35,7 +35,7 @@ use super::error::ThreadError;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::registry::ThreadInfo;
 use crate::wait::{
-    self, tid, Meta, Owner, Park, Spin, WaitKind, Waiter, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN,
+    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, Meta, Owner, Park, Spin, WaitKind, Waiter, tid,
 };
 
 pub(crate) const NEW: u32 = 0;

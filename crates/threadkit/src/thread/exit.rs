@@ -28,7 +28,7 @@
 use std::panic::Location;
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
-use crate::wait::{self, Meta, Owner, Park, WaitKind, Waiter, DEFAULT_PARK_TOKEN};
+use crate::wait::{self, DEFAULT_PARK_TOKEN, Meta, Owner, Park, WaitKind, Waiter};
 
 crate::loom::thread_local! {
     /// Whether the calling thread is a non-daemon threadkit thread.

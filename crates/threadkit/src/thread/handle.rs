@@ -12,8 +12,8 @@ use super::core::{Core, FAILED, FINISHED, FOREIGN, NEW, RUNNING, STARTING};
 use super::error::ThreadError;
 use super::run::Run;
 use super::{current, exit, hook};
-use crate::loom::sync::atomic::Ordering;
 use crate::loom::UnsafeCell;
+use crate::loom::sync::atomic::Ordering;
 use crate::registry::{self, ThreadInfo};
 use crate::wait::deadline_after;
 

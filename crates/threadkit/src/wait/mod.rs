@@ -36,8 +36,8 @@ pub(crate) mod tid;
 pub(crate) use deadline::deadline_after;
 pub(crate) use meta::Meta;
 pub(crate) use park::{
-    unpark_all, unpark_filter, unpark_one, unpark_requeue, FilterOp, Park, ParkToken, RequeueOp,
-    UnparkResult, UnparkToken, Waiter, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN,
+    DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, Park, ParkToken, RequeueOp, UnparkResult,
+    UnparkToken, Waiter, unpark_all, unpark_filter, unpark_one, unpark_requeue,
 };
 pub(crate) use record::{Owner, OwnerProbe, WaitKind, WaitRecord, WaitSlot};
 pub(crate) use spin::Spin;

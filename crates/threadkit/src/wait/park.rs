@@ -12,8 +12,8 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub(crate) use parking_lot_core::{FilterOp, ParkToken, RequeueOp, UnparkResult, UnparkToken};
 pub(crate) use parking_lot_core::{DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN};
+pub(crate) use parking_lot_core::{FilterOp, ParkToken, RequeueOp, UnparkResult, UnparkToken};
 
 use super::deadline::expired;
 use super::meta::Meta;
