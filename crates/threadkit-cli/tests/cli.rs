@@ -207,8 +207,10 @@ fn bench_quick_json_has_the_contract_keys() {
         for k in ["group", "case", "impl", "value", "unit"] {
             assert!(!r[k].is_null(), "{k} missing in {r}");
         }
-        assert!(["ns/op", "us", "ops/s", "msgs/s", "tasks/s", "x"]
-            .contains(&r["unit"].as_str().unwrap()));
+        assert!(
+            ["ns/op", "us", "ops/s", "msgs/s", "tasks/s", "x"]
+                .contains(&r["unit"].as_str().unwrap())
+        );
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::hint::black_box;
 
-use threadkit::process::{self, cpu_count, Function, Process, ProcessError, ProcessPool, Registry};
+use threadkit::process::{self, Function, Process, ProcessError, ProcessPool, Registry, cpu_count};
 
 fn cpu_bound_task(n: u64) -> u64 {
     let mut count = 0u64;

@@ -4,8 +4,8 @@
 //!
 //! Run with `cargo run -p threadkit --example starvation`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use threadkit::{Fairness, Lock, Thread, ThreadError};

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use threadkit::{as_completed, FutureError, ThreadPoolExecutor};
+use threadkit::{FutureError, ThreadPoolExecutor, as_completed};
 
 fn download(url: String) -> String {
     std::thread::sleep(Duration::from_millis(200)); // simulated I/O

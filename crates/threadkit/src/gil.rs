@@ -75,8 +75,8 @@ use crate::diagnostics::Deadlock;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use crate::wait::deadline::expired;
 use crate::wait::{
-    self, deadline_after, tid, FilterOp, Meta, Owner, Park, ParkToken, Spin, Tid, UnparkToken,
-    WaitKind, Waiter, DEFAULT_UNPARK_TOKEN,
+    self, DEFAULT_UNPARK_TOKEN, FilterOp, Meta, Owner, Park, ParkToken, Spin, Tid, UnparkToken,
+    WaitKind, Waiter, deadline_after, tid,
 };
 
 /// Holder bits of the state word.

@@ -1,9 +1,9 @@
 //! `bank-account`: the seed's deposit 100 / withdraw 50 interleaving, step
 //! by step, showing the lost update.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
 
 use threadkit::{Lock, Thread};
 
@@ -12,8 +12,7 @@ use crate::report::Report;
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "bank-account",
-    summary:
-        "deposit 100 / withdraw 50 interleaved step by step: the lost update, then with a Lock",
+    summary: "deposit 100 / withdraw 50 interleaved step by step: the lost update, then with a Lock",
     flags: "",
     run,
 };

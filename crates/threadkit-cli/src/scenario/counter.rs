@@ -1,14 +1,14 @@
 //! `counter`: increments from many threads. Unsynchronized updates lose
 //! counts; the plain racy version does not even compile in Rust.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use threadkit::Lock;
 
 use super::work::on_threads;
 use super::{Params, Scenario};
-use crate::report::{seeds, Report};
+use crate::report::{Report, seeds};
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "counter",

@@ -22,9 +22,11 @@ pub(crate) const SCENARIO: Scenario = Scenario {
 /// The seed's program, run in the child process.
 pub(crate) fn child(interval: Duration, main_sleep: Duration) -> Result<(), String> {
     let _exit_rule = threadkit::main_guard();
-    let daemon = Builder::new().name("daemon-worker").build(move || loop {
-        println!("Daemon thread is running");
-        std::thread::sleep(interval);
+    let daemon = Builder::new().name("daemon-worker").build(move || {
+        loop {
+            println!("Daemon thread is running");
+            std::thread::sleep(interval);
+        }
     });
     daemon.set_daemon(true).map_err(|e| e.to_string())?;
     daemon.start().map_err(|e| e.to_string())?;

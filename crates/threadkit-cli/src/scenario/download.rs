@@ -3,13 +3,13 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::work::secs;
 use super::{Params, Scenario};
-use crate::report::{seeds, Report};
+use crate::report::{Report, seeds};
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "download",

@@ -1,8 +1,8 @@
 //! `livelock`: two polite threads that keep stepping aside for each other
 //! (bounded in time), and the fix: randomised back-off.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Params, Scenario};

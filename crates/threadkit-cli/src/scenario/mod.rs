@@ -47,11 +47,7 @@ impl Params {
 
     /// `full`, or `quick` with `--quick`.
     pub(crate) fn pick(&self, full: u64, quick: u64) -> u64 {
-        if self.quick {
-            quick
-        } else {
-            full
-        }
+        if self.quick { quick } else { full }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use threadkit::process::{cpu_count, Function, Process, ProcessPool, Registry};
+use threadkit::process::{Function, Process, ProcessPool, Registry, cpu_count};
 
 use super::work::{iterations_for, secs, spin};
 use super::{Params, Scenario};

@@ -8,7 +8,7 @@ use threadkit::Gil;
 
 use super::work::{iterations_for, on_threads, secs, spin, spin_with_gil};
 use super::{Params, Scenario};
-use crate::report::{seeds, Report};
+use crate::report::{Report, seeds};
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "orders-cpu",

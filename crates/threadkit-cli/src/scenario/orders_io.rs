@@ -7,7 +7,7 @@ use threadkit::Gil;
 
 use super::work::{on_threads, secs};
 use super::{Params, Scenario};
-use crate::report::{seeds, Report};
+use crate::report::{Report, seeds};
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "orders-io",

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use threadkit::{as_completed, FutureError, ThreadPoolExecutor};
+use threadkit::{FutureError, ThreadPoolExecutor, as_completed};
 
 use super::work::secs;
 use super::{Params, Scenario};

@@ -1,8 +1,8 @@
 //! `starvation`: the seed's greedy and polite threads sharing one Lock,
 //! with the default lock and with a FIFO (fair) lock: acquisition counts.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use threadkit::{Fairness, Lock, Thread};
@@ -12,8 +12,7 @@ use crate::report::Report;
 
 pub(crate) const SCENARIO: Scenario = Scenario {
     name: "starvation",
-    summary:
-        "greedy vs polite thread on one lock: unfair, default and fair locks: acquisition counts",
+    summary: "greedy vs polite thread on one lock: unfair, default and fair locks: acquisition counts",
     flags: "--latency-ms MS (hold time), --budget-ms MS",
     run,
 };
