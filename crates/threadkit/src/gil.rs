@@ -46,9 +46,15 @@
 //! either fails that validation or finds the waiter in the queue: no wake-up
 //! is lost.
 //!
-//! Besides the word, `drop_request` (the eval breaker), `switches` (the
-//! number of acquisitions, CPython's `switch_number`) and `forced` (the
-//! number of hand-offs) are plain counters written only by the holder.
+//! Besides the word, `drop_request` (the eval breaker), `waiting` (threads
+//! in the acquisition slow path), `switches` (the number of acquisitions,
+//! CPython's `switch_number`) and `forced` (the number of hand-offs; these
+//! two are written only by the holder).
+//!
+//! A requester sets `drop_request` between two of its timed rounds, so the
+//! holder's checkpoint may find nobody parked yet: it then keeps the request
+//! for its next checkpoint as long as `waiting` says someone wants the GIL,
+//! and clears it only after a hand-off or once nobody waits.
 //!
 //! # Fairness
 //!
@@ -129,6 +135,7 @@ pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 pub struct Gil {
     state: AtomicU32,
     drop_request: AtomicBool,
+    waiting: AtomicU32,
     switches: AtomicU64,
     forced: AtomicU64,
     interval_ns: AtomicU64,
@@ -219,6 +226,7 @@ impl Gil {
         Gil {
             state: AtomicU32::new(0),
             drop_request: AtomicBool::new(false),
+            waiting: AtomicU32::new(0),
             switches: AtomicU64::new(0),
             forced: AtomicU64::new(0),
             interval_ns: AtomicU64::new(DEFAULT_SWITCH_INTERVAL.as_nanos() as u64),
@@ -455,6 +463,17 @@ impl Gil {
         self.switches.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
+    /// A switch happened: a pending drop request is answered (CPython's
+    /// `take_gil` resets it the same way); a waiter that still wants the
+    /// GIL asks again after its next round.
+    #[inline]
+    fn reset_request(&self) {
+        // Relaxed: a hint (see `checkpoint`).
+        if self.drop_request.load(Ordering::Relaxed) {
+            self.drop_request.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// The slow path shared by every blocking acquisition.
     #[cold]
     fn acquire_slow(
@@ -476,6 +495,18 @@ impl Gil {
         deadline: Option<std::time::Instant>,
         site: &'static Location<'static>,
     ) -> Result<(), Failed> {
+        /// Counts this thread among those that want the GIL until it
+        /// leaves the slow path (with the GIL, a time-out or an error).
+        struct Wanting<'g>(&'g AtomicU32);
+        impl Drop for Wanting<'_> {
+            fn drop(&mut self) {
+                // Relaxed: a hint for `yield_slow` (see there).
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        // Relaxed: see `Wanting`.
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let _wanting = Wanting(&self.waiting);
         let mut spin = Spin::new();
         loop {
             // Relaxed: only a hint for which CAS to try.
@@ -492,6 +523,7 @@ impl Gil {
                     .is_ok()
                 {
                     self.on_acquired();
+                    self.reset_request();
                     return Ok(());
                 }
                 continue;
@@ -560,6 +592,7 @@ impl Gil {
                 // The holder wrote our id into the word in its callback.
                 Park::Unparked(HANDOFF) => {
                     self.on_acquired();
+                    self.reset_request();
                     return Ok(());
                 }
                 Park::Unparked(_) | Park::Invalid | Park::Retry => spin.reset(),
@@ -621,8 +654,6 @@ impl Gil {
     /// waiter, then queue for it again.
     #[cold]
     fn yield_slow(&self, me: u32) {
-        // Relaxed: a hint; the hand-off itself is ordered by the bucket lock.
-        self.drop_request.store(false, Ordering::Relaxed);
         let key = self.key();
         let chosen = Cell::new(0u32);
         let filter = |t: ParkToken| {
@@ -637,6 +668,9 @@ impl Gil {
             if r.unparked_threads == 0 {
                 return DEFAULT_UNPARK_TOKEN;
             }
+            // Served. Relaxed: a hint; the hand-off itself is ordered by
+            // the bucket lock.
+            self.drop_request.store(false, Ordering::Relaxed);
             let more = if r.have_more_threads { PARKED } else { 0 };
             // Release: the new holder sees everything we did (it also
             // synchronizes through the parking lot's wake-up).
@@ -647,7 +681,15 @@ impl Gil {
         // callback only touch a `Cell` and an atomic (no panic, no park).
         let r = unsafe { wait::unpark_filter(key, filter, callback) };
         if r.unparked_threads == 0 {
-            // Nobody is parked any more (the requester timed out): keep it.
+            // Nobody is parked right now. The requester may be between two
+            // rounds (it sets the request, then parks again): keep the
+            // request for the next checkpoint while some thread still wants
+            // the GIL; drop it once nobody does (the requester timed out).
+            // Relaxed: both are hints; a stale read costs one more
+            // checkpoint's look at the queue, or one more round.
+            if self.waiting.load(Ordering::Relaxed) == 0 {
+                self.drop_request.store(false, Ordering::Relaxed);
+            }
             return;
         }
         let n = self.forced.load(Ordering::Relaxed);
