@@ -134,6 +134,7 @@ mod timer;
 mod wait;
 
 pub use crate::{
+    diagnostics::Deadlock,
     futures::{
         AsCompleted, Awaiting, Completer, Done, ExecutorError, Future, FutureError, Map,
         ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor, as_completed, as_completed_timeout,
@@ -145,13 +146,16 @@ pub use crate::{
         GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
     },
     sync::{
+        barrier::{Barrier, BarrierError, MAX_PARTIES},
         condition::{Condition, ConditionGuard},
+        event::Event,
         fairness::Fairness,
         lock::{Lock, LockGuard},
         lock_builder::LockBuilder,
         lock_error::LockError,
         raw_lock::RawLock,
         rlock::{RLock, RLockGuard},
+        semaphore::{BoundedSemaphore, MAX_PERMITS, Semaphore, SemaphoreError, SemaphorePermit},
     },
     thread::{
         Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef, active_count,

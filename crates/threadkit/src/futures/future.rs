@@ -685,6 +685,26 @@ impl<T: Send + 'static> Completer<T> {
         }
     }
 
+    /// [`set_running`](Self::set_running) for work that runs outside every
+    /// threadkit thread (the process pool's child processes): no thread is
+    /// recorded as the runner, so the deadlock detector never blames the
+    /// thread that happened to dispatch the work.
+    pub(crate) fn set_running_elsewhere(&self) -> bool {
+        match self.state.get() {
+            CompleterState::Running => true,
+            CompleterState::Done => false,
+            CompleterState::Pending => {
+                if self.inner.header.start_elsewhere() {
+                    self.state.set(CompleterState::Running);
+                    true
+                } else {
+                    self.state.set(CompleterState::Done);
+                    false
+                }
+            }
+        }
+    }
+
     /// Whether the future was cancelled (so the work need not run).
     ///
     /// # Examples

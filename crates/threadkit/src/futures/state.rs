@@ -206,6 +206,18 @@ impl<T> Header<T> {
         old & PHASE == PENDING
     }
 
+    /// Marks the task as started outside every threadkit thread (in a child
+    /// process; the result comes back through a pipe): the deadlock probe
+    /// then names no runner, so a wait on this future is never taken for
+    /// part of a proven deadlock. `false` if it was cancelled first.
+    #[inline]
+    pub(super) fn start_elsewhere(&self) -> bool {
+        // Relaxed / AcqRel: as in `start` (0 = no runner thread).
+        self.core.runner.store(0, Ordering::Relaxed);
+        let old = self.core.state.fetch_or(RUNNING, Ordering::AcqRel);
+        old & PHASE == PENDING
+    }
+
     /// Publishes `outcome` and wakes everyone. Only the thread for which
     /// [`start`](Self::start) returned `true` may call it, once.
     pub(super) fn finish(&self, outcome: Outcome<T>)

@@ -49,7 +49,8 @@ pub(crate) fn future_error(e: ProcessError) -> FutureError {
 
 impl<R: Send + Sync + 'static> Completion for FutureSink<R> {
     fn start(&self) -> bool {
-        self.completer.set_running()
+        // The task runs in a child process, not on the dispatching thread.
+        self.completer.set_running_elsewhere()
     }
 
     fn finish(self: Box<Self>, reply: Result<&[u8], ProcessError>) {

@@ -39,6 +39,6 @@ pub(crate) use park::{
     DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, Park, ParkToken, RequeueOp, UnparkResult,
     UnparkToken, Waiter, unpark_all, unpark_filter, unpark_one, unpark_requeue,
 };
-pub(crate) use record::{Owner, OwnerProbe, WaitKind, WaitRecord, WaitSlot};
+pub(crate) use record::{Held, Owner, OwnerProbe, WaitKind, WaitRecord, WaitSlot};
 pub(crate) use spin::Spin;
 pub(crate) use tid::Tid;

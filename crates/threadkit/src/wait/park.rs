@@ -59,6 +59,9 @@ pub(crate) struct Waiter<'a> {
     since: Option<Instant>,
     next_check: Option<Instant>,
     published: Option<Arc<ThreadInfo>>,
+    /// Contention statistics' acquisition count of the object's class when
+    /// this call first parked (0 when statistics are off).
+    stats_start: u64,
     _object: std::marker::PhantomData<&'a ()>,
 }
 
@@ -83,6 +86,7 @@ impl<'a> Waiter<'a> {
             since: None,
             next_check: None,
             published: None,
+            stats_start: 0,
             _object: std::marker::PhantomData,
         }
     }
@@ -116,8 +120,9 @@ impl<'a> Waiter<'a> {
             timed: self.deadline.is_some(),
             victim: false,
         });
+        self.stats_start = diagnostics::hooks::wait_started(self.kind, self.meta);
         if self.deadline.is_none() {
-            self.next_check = diagnostics::detection_delay().map(|d| now + d);
+            self.next_check = diagnostics::first_check_delay().map(|d| now + d);
         }
         self.published = Some(info);
     }
@@ -187,6 +192,15 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         if let Some(info) = self.published.take() {
             info.wait.clear();
+            if let Some(since) = self.since {
+                diagnostics::hooks::wait_ended(
+                    self.kind,
+                    self.meta,
+                    since,
+                    self.stats_start,
+                    &info,
+                );
+            }
         }
     }
 }

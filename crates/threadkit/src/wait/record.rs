@@ -113,10 +113,28 @@ impl WaitRecord {
     }
 }
 
-/// The per-thread slot holding the current [`WaitRecord`].
+/// One lock a thread holds, as the diagnostics' held-lock tracking saw it
+/// being acquired (kept only while tracking is on; see `diagnostics::hooks`).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Held {
+    /// Kind of object.
+    pub(crate) kind: WaitKind,
+    /// Address of the object.
+    pub(crate) object: usize,
+    /// Name / creation site of the object.
+    pub(crate) meta: Meta,
+    /// Where it was acquired.
+    pub(crate) site: &'static Location<'static>,
+}
+
+/// The per-thread slot holding the current [`WaitRecord`], and (when
+/// tracking is on) the locks the thread holds.
 #[derive(Debug, Default)]
 pub(crate) struct WaitSlot {
     record: Mutex<Option<WaitRecord>>,
+    /// Locks held, in acquisition order (pushed and popped by the owning
+    /// thread through the diagnostics hooks; read by dumps and reports).
+    held: Mutex<Vec<Held>>,
     /// Incremented each time a record is published: diagnostics compare it
     /// across two walks to tell a stable wait from a new one.
     seq: AtomicU64,
@@ -133,6 +151,7 @@ impl WaitSlot {
     pub(crate) const fn new() -> Self {
         WaitSlot {
             record: Mutex::new(None),
+            held: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
         }
     }
@@ -153,6 +172,23 @@ impl WaitSlot {
     /// Locks the slot for reading (diagnostics).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Option<WaitRecord>> {
         self.record.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the held-lock list (diagnostics; never held across a wait).
+    pub(crate) fn held(&self) -> MutexGuard<'_, Vec<Held>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the published record (if any) as the detector's victim;
+    /// returns whether there was one.
+    pub(crate) fn mark_victim(&self) -> bool {
+        match self.lock().as_mut() {
+            Some(r) => {
+                r.victim = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The publication counter (see the field docs).
