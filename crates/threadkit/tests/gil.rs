@@ -11,20 +11,7 @@ use std::time::{Duration, Instant};
 use common::watchdog;
 use threadkit::{Gil, GilError};
 
-/// A CPU-bound loop the optimizer cannot remove; polls the GIL like
-/// CPython's eval loop every `every` iterations.
-fn spin_under(gil: &Gil, iterations: u64) -> u64 {
-    let mut g = gil.acquire();
-    let mut x = 0u64;
-    for i in 0..iterations {
-        x = x.wrapping_add(black_box(i));
-        if i % 256 == 0 {
-            g.checkpoint();
-        }
-    }
-    x
-}
-
+/// A CPU-bound loop the optimizer cannot remove.
 fn spin_free(iterations: u64) -> u64 {
     let mut x = 0u64;
     for i in 0..iterations {

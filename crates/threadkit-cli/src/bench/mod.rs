@@ -7,12 +7,14 @@
 // The contract names every unit; a unit is used once its group lands.
 #[allow(dead_code)]
 mod case;
+mod diagnostics;
 mod futures;
 mod gil;
 pub(crate) mod process;
 mod python;
 mod queue;
 mod sync_locks;
+mod sync_signals;
 mod thread;
 
 use serde::Serialize;
@@ -29,6 +31,8 @@ fn all_cases() -> Vec<Case> {
     v.extend(futures::cases());
     v.extend(process::cases());
     v.extend(queue::cases());
+    v.extend(sync_signals::cases());
+    v.extend(diagnostics::cases());
     v.extend(gil::cases());
     v
 }

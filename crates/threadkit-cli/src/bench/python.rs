@@ -18,6 +18,14 @@ pub(crate) const SCRIPTS: &[(&str, &str)] = &[
     ("futures", include_str!("../../python/bench_futures.py")),
     ("process", include_str!("../../python/bench_process.py")),
     ("queue", include_str!("../../python/bench_queue.py")),
+    (
+        "sync_signals",
+        include_str!("../../python/bench_sync_signals.py"),
+    ),
+    (
+        "diagnostics",
+        include_str!("../../python/bench_diagnostics.py"),
+    ),
     ("gil", include_str!("../../python/bench_gil.py")),
 ];
 

@@ -221,9 +221,27 @@ pub(crate) fn cases() -> Vec<Case> {
     vec![
         Case::new(GROUP, SEM, "threadkit", Unit::NsPerOp, sem_threadkit),
         Case::new(GROUP, SEM, "std", Unit::NsPerOp, sem_peer::<StdSignal>),
-        Case::new(GROUP, SEM, "parking_lot", Unit::NsPerOp, sem_peer::<PlSignal>),
-        Case::new(GROUP, EVENT_FAST, "threadkit", Unit::NsPerOp, event_fast_threadkit),
-        Case::new(GROUP, EVENT_FAST, "std", Unit::NsPerOp, event_fast_peer::<StdSignal>),
+        Case::new(
+            GROUP,
+            SEM,
+            "parking_lot",
+            Unit::NsPerOp,
+            sem_peer::<PlSignal>,
+        ),
+        Case::new(
+            GROUP,
+            EVENT_FAST,
+            "threadkit",
+            Unit::NsPerOp,
+            event_fast_threadkit,
+        ),
+        Case::new(
+            GROUP,
+            EVENT_FAST,
+            "std",
+            Unit::NsPerOp,
+            event_fast_peer::<StdSignal>,
+        ),
         Case::new(
             GROUP,
             EVENT_FAST,
@@ -231,8 +249,20 @@ pub(crate) fn cases() -> Vec<Case> {
             Unit::NsPerOp,
             event_fast_peer::<PlSignal>,
         ),
-        Case::new(GROUP, PING_PONG, "threadkit", Unit::NsPerOp, ping_pong_threadkit),
-        Case::new(GROUP, PING_PONG, "std", Unit::NsPerOp, ping_pong_peer::<StdSignal>),
+        Case::new(
+            GROUP,
+            PING_PONG,
+            "threadkit",
+            Unit::NsPerOp,
+            ping_pong_threadkit,
+        ),
+        Case::new(
+            GROUP,
+            PING_PONG,
+            "std",
+            Unit::NsPerOp,
+            ping_pong_peer::<StdSignal>,
+        ),
         Case::new(
             GROUP,
             PING_PONG,

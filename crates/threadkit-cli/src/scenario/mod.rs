@@ -3,13 +3,16 @@
 mod bank_account;
 mod counter;
 pub(crate) mod daemon;
+mod deadlock;
 mod download;
 mod gil;
 mod livelock;
+mod lock_order;
 pub(crate) mod multiprocessing;
 mod orders_cpu;
 mod orders_io;
 mod pool;
+mod primitives;
 mod producer_consumer;
 mod starvation;
 mod subclass;
@@ -74,9 +77,12 @@ pub(crate) fn all() -> &'static [Scenario] {
         subclass::SCENARIO,
         counter::SCENARIO,
         bank_account::SCENARIO,
+        primitives::SCENARIO,
         producer_consumer::SCENARIO,
         pool::SCENARIO,
         daemon::SCENARIO,
+        deadlock::SCENARIO,
+        lock_order::SCENARIO,
         starvation::SCENARIO,
         livelock::SCENARIO,
         multiprocessing::SCENARIO,
