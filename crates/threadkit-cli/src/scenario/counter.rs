@@ -26,9 +26,13 @@ const PREEMPT_EVERY: u64 = 500;
 /// atomic operations. Another thread's increment between the two is lost.
 fn racy(threads: u64, iterations: u64) -> u64 {
     let counter = AtomicU64::new(0);
+    // All threads start counting together, as a thread started a little
+    // earlier could otherwise finish before the others begin.
+    let start = std::sync::Barrier::new(threads as usize);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
+                start.wait();
                 for i in 0..iterations {
                     // Relaxed: this is the bug on display; the atomics only
                     // make it defined behaviour.
