@@ -104,8 +104,7 @@ fn blocked_acquire_is_woken_by_release() {
         let (l, b) = (lock.clone(), barrier.clone());
         let t = std::thread::spawn(move || {
             b.wait();
-            let v = *l.acquire();
-            v
+            *l.acquire()
         });
         barrier.wait();
         // Give the other thread a chance to park (not needed for

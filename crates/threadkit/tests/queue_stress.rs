@@ -123,7 +123,7 @@ fn run<Q: Kind>(q: Q, p: u64, c: usize, total: u64) {
                     assert_eq!(before, 0, "item {v} received twice");
                     if Q::FIFO {
                         let k = (v % p) as usize;
-                        assert!(last[k].map_or(true, |l| l < v), "producer {k} reordered");
+                        assert!(last[k].is_none_or(|l| l < v), "producer {k} reordered");
                         last[k] = Some(v);
                     }
                     n += 1;

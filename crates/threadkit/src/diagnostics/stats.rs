@@ -181,7 +181,7 @@ pub(crate) fn wait_ended(kind: WaitKind, meta: Meta, since: Instant, start: u64,
     e.total_ns.fetch_add(ns, Ordering::Relaxed);
     if e.max_ns.fetch_max(ns, Ordering::Relaxed) < ns {
         let mut l = e.longest.lock().unwrap_or_else(PoisonError::into_inner);
-        if l.as_ref().map_or(true, |(m, _)| *m < ns) {
+        if l.as_ref().is_none_or(|(m, _)| *m < ns) {
             *l = Some((ns, report::thread_label(me)));
         }
     }

@@ -149,7 +149,7 @@ pub(super) fn wait_deadline<'a, T: 'a>(
     for (f, _) in fs.iter().zip(&done_at_start).filter(|(_, d)| **d) {
         progress.saw_done(f);
     }
-    if !progress.satisfied(return_when) && !deadline.is_some_and(|d| Instant::now() >= d) {
+    if !progress.satisfied(return_when) && deadline.is_none_or(|d| Instant::now() < d) {
         let multi = Arc::new(Multi::new());
         let mut regs = vec![None; fs.len()];
         for (i, f) in fs.iter().enumerate() {

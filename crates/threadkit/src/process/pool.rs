@@ -392,9 +392,10 @@ fn dispatch_direct(inner: &Inner, st: &mut State) {
         return;
     }
     let max = inner.max_tasks_per_child;
-    let Some(w) = workers.values_mut().find(|w| {
-        w.inflight.is_empty() && w.requests.is_some() && max.map_or(true, |m| w.sent < m)
-    }) else {
+    let Some(w) = workers
+        .values_mut()
+        .find(|w| w.inflight.is_empty() && w.requests.is_some() && max.is_none_or(|m| w.sent < m))
+    else {
         return;
     };
     let Some((id, job)) = queue.pop_front() else {
@@ -432,9 +433,10 @@ fn fill(
     let workers = st.workers.len().max(1);
     let inflight: usize = st.workers.values().map(|w| w.inflight.len()).sum();
     let max_tasks = inner.max_tasks_per_child;
-    let idle_other = st.workers.iter().any(|(&id, o)| {
-        id != wid && o.inflight.is_empty() && max_tasks.map_or(true, |m| o.sent < m)
-    });
+    let idle_other = st
+        .workers
+        .iter()
+        .any(|(&id, o)| id != wid && o.inflight.is_empty() && max_tasks.is_none_or(|m| o.sent < m));
     let Some(w) = st.workers.get_mut(&wid) else {
         return Step::Exit;
     };

@@ -650,7 +650,7 @@ mod tests {
         t.join().unwrap();
         // Cleared once the call returned.
         let info = registry::by_tid(waiter);
-        assert!(info.map_or(true, |i| i.wait.lock().is_none()));
+        assert!(info.is_none_or(|i| i.wait.lock().is_none()));
     }
 
     #[test]
