@@ -140,7 +140,7 @@ pub use crate::{
         ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor, as_completed, as_completed_timeout,
         cpu_count, io_bound_workers, wait, wait_timeout,
     },
-    gil::{Gil, GilError, GilGuard, DEFAULT_SWITCH_INTERVAL},
+    gil::{DEFAULT_SWITCH_INTERVAL, Gil, GilError, GilGuard},
     local::Local,
     queue::{
         GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,
