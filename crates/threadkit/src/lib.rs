@@ -123,6 +123,7 @@ mod process_signal;
 mod cpu;
 pub mod diagnostics;
 mod futures;
+mod gil;
 mod local;
 mod queue;
 mod registry;
@@ -139,6 +140,7 @@ pub use crate::{
         ReturnWhen, ThreadPoolBuilder, ThreadPoolExecutor, as_completed, as_completed_timeout,
         io_bound_workers, wait, wait_timeout,
     },
+    gil::{DEFAULT_SWITCH_INTERVAL, Gil, GilError, GilGuard},
     local::Local,
     queue::{
         GetError, JoinError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue, TaskDoneError,

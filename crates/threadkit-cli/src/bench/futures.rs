@@ -3,8 +3,8 @@
 //! `threadpool` crate, rayon) and CPython's `ThreadPoolExecutor`
 //! (`python/bench_futures.py`). Every pool has 2 workers.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 

@@ -69,18 +69,26 @@ pub(crate) fn cases() -> Vec<Case> {
     let mut two: Option<ProcessPool> = None;
     vec![
         Case::new(GROUP, START, "threadkit", Unit::Us, start_sample),
-        Case::new(GROUP, THROUGHPUT, "threadkit", Unit::TasksPerSec, move |s| {
-            let pool = lazy_pool(&mut pool_a, 2);
-            let n = s.n(20_000);
-            let t = Instant::now();
-            let tasks: Vec<_> = (0..n).map(|i| pool.submit(SQUARE, i).expect("submit")).collect();
-            let mut sum = 0u64;
-            for f in &tasks {
-                sum = sum.wrapping_add(*f.result().expect("result"));
-            }
-            std::hint::black_box(sum);
-            n as f64 / t.elapsed().as_secs_f64()
-        }),
+        Case::new(
+            GROUP,
+            THROUGHPUT,
+            "threadkit",
+            Unit::TasksPerSec,
+            move |s| {
+                let pool = lazy_pool(&mut pool_a, 2);
+                let n = s.n(20_000);
+                let t = Instant::now();
+                let tasks: Vec<_> = (0..n)
+                    .map(|i| pool.submit(SQUARE, i).expect("submit"))
+                    .collect();
+                let mut sum = 0u64;
+                for f in &tasks {
+                    sum = sum.wrapping_add(*f.result().expect("result"));
+                }
+                std::hint::black_box(sum);
+                n as f64 / t.elapsed().as_secs_f64()
+            },
+        ),
         Case::new(GROUP, ROUND_TRIP, "threadkit", Unit::Us, move |s| {
             let pool = lazy_pool(&mut pool_b, 1);
             let n = s.n(2_000);
