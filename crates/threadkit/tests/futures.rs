@@ -882,3 +882,37 @@ impl<T> FailedForTest for Future<T> {
         matches!(self.try_exception(), Ok(Some(_)))
     }
 }
+
+#[test]
+fn into_result_waits_for_a_running_callback_instead_of_reporting_a_clone() {
+    common::watchdog(|| {
+        let (f, c) = threadkit::Future::<u32>::pending();
+        let entered = std::sync::Arc::new(threadkit::Event::new());
+        let release = std::sync::Arc::new(threadkit::Event::new());
+        {
+            let (entered, release) = (entered.clone(), release.clone());
+            // The callback holds a handle to the future while it runs.
+            f.add_done_callback(move |_| {
+                entered.set();
+                release.wait();
+            });
+        }
+        let finisher = std::thread::spawn(move || {
+            c.set_running();
+            c.set_result(7);
+        });
+        entered.wait();
+        let releaser = {
+            let release = release.clone();
+            std::thread::spawn(move || {
+                // Simulated work inside the callback; correctness does not
+                // depend on it: into_result must succeed in either order.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                release.set();
+            })
+        };
+        assert_eq!(f.into_result().unwrap(), 7);
+        finisher.join().unwrap();
+        releaser.join().unwrap();
+    });
+}

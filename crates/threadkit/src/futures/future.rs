@@ -423,12 +423,18 @@ impl<T> Future<T> {
     }
 
     /// Moves the outcome out of a done future.
+    #[track_caller]
     pub(super) fn take(self) -> Result<T, FutureError> {
         if self.header().state() & PHASE == CANCELLED {
             return Err(FutureError::Cancelled);
         }
         // Acquire: pairs with the Release decrement of every other handle,
-        // so their borrows of the value are over before we move it.
+        // so their borrows of the value are over before we move it. A
+        // callback's handle goes away once the finisher has run it: wait for
+        // that rather than report a clone the caller never made.
+        if self.header().handles.load(Ordering::Acquire) != 1 {
+            self.header().wait_callbacks(Location::caller());
+        }
         if self.header().handles.load(Ordering::Acquire) != 1 {
             return match self.header().outcome() {
                 Outcome::Failed(e) => Err((**e).clone()),

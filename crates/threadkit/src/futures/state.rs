@@ -9,6 +9,7 @@
 //! | 0-1  | phase       | `PENDING` 0, `RUNNING` 1, `FINISHED` 2, `CANCELLED` 3        |
 //! | 2    | `WAITERS`   | a thread is (about to be) parked on the word's address       |
 //! | 3    | `CALLBACKS` | the callback list is not empty (done callbacks, wakers, multi-waits) |
+//! | 4    | `CALLING`   | set with `FINISHED` when there were callbacks; cleared once they all ran (their handles are dropped by then) |
 //!
 //! Transitions (each one atomic RMW):
 //! - `PENDING -> RUNNING`: the worker's `fetch_or(RUNNING)`. `CANCELLED | 1`
@@ -53,6 +54,13 @@ pub(super) const CANCELLED: u32 = 3;
 pub(super) const PHASE: u32 = 0b11;
 pub(super) const WAITERS: u32 = 0b100;
 pub(super) const CALLBACKS: u32 = 0b1000;
+pub(super) const CALLING: u32 = 0b1_0000;
+
+crate::loom::thread_local! {
+    /// Set while this thread runs a future's callbacks: `into_result` on
+    /// this thread must not wait for callbacks to end (it is inside one).
+    static IN_CALLBACKS: std::cell::Cell<bool> = std::cell::Cell::new(false);
+}
 
 /// Whether `state` is in a done phase (`FINISHED` or `CANCELLED`).
 #[inline]
@@ -230,7 +238,26 @@ impl<T> Header<T> {
         self.outcome.with_mut(|p| unsafe { *p = outcome });
         // AcqRel: Release publishes the outcome to every Acquire load that
         // sees FINISHED; Acquire makes the flag setters' registrations visible.
-        let old = self.core.state.swap(FINISHED, Ordering::AcqRel);
+        // `CALLING` goes in with `FINISHED` in the same RMW, so nobody can see
+        // the future finished while a callback's handle is still to be dropped
+        // without also seeing that callbacks are running.
+        let mut old = self.core.state.load(Ordering::Relaxed);
+        loop {
+            let new = if old & CALLBACKS != 0 {
+                FINISHED | CALLING
+            } else {
+                FINISHED
+            };
+            match self.core.state.compare_exchange_weak(
+                old,
+                new,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(x) => old = x,
+            }
+        }
         self.after_done(old);
     }
 
@@ -272,15 +299,57 @@ impl<T> Header<T> {
         }
         if old & CALLBACKS != 0 {
             self.run_callbacks();
+            // Release: the callbacks' handles were dropped (Release decrements
+            // of `handles`) before this; a taker that sees `CALLING` clear with
+            // Acquire then reads the final handle count.
+            self.core.state.fetch_and(!CALLING, Ordering::Release);
+            // SAFETY: the key is this future's own address; the callback
+            // does nothing (cannot panic or park).
+            unsafe {
+                wait::unpark_all(self.core.key(), wait::DEFAULT_UNPARK_TOKEN);
+            }
+        }
+    }
+
+    /// Waits until the finisher has run every callback (so the handles the
+    /// callbacks held are gone). Returns at once on the finisher's own
+    /// thread, or when no callbacks are running.
+    pub(super) fn wait_callbacks(&self, site: &'static std::panic::Location<'static>) {
+        let calling = || self.core.state.load(Ordering::Acquire) & CALLING != 0;
+        if !calling() || IN_CALLBACKS.with(|c| c.get()) {
+            return;
+        }
+        let mut w = wait::Waiter::new(
+            wait::WaitKind::Future,
+            &self.core,
+            self.core.meta,
+            wait::Owner::None,
+            site,
+            None,
+        );
+        while calling() {
+            // SAFETY: the key is this future's own address; `validate` only
+            // loads the word; the other callbacks do nothing.
+            let _ = unsafe {
+                w.park(
+                    self.core.key(),
+                    || self.core.state.load(Ordering::Relaxed) & CALLING != 0,
+                    || {},
+                    |_, _| {},
+                    wait::DEFAULT_PARK_TOKEN,
+                )
+            };
         }
     }
 
     #[cold]
     fn run_callbacks(&self) {
         let entries = std::mem::take(&mut lock(&self.callbacks).entries);
+        let outer = IN_CALLBACKS.with(|c| c.replace(true));
         for e in entries {
             run_action(e.action);
         }
+        IN_CALLBACKS.with(|c| c.set(outer));
     }
 
     /// Registers `action` to run when the future is done; hands it back if
