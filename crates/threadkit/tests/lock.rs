@@ -102,14 +102,14 @@ fn blocked_acquire_is_woken_by_release() {
         let barrier = Arc::new(Barrier::new(2));
         let mut g = lock.acquire();
         let (l, b) = (lock.clone(), barrier.clone());
-        let t = std::thread::spawn(move || {
+        let tag = common::unique("acquirer");
+        let t = common::spawn_named(tag.clone(), move || {
             b.wait();
             *l.acquire()
         });
         barrier.wait();
-        // Give the other thread a chance to park (not needed for
-        // correctness: either way it must see 1).
-        std::thread::sleep(Duration::from_millis(5));
+        // The other thread is parked on the lock before we release it.
+        common::until_blocked(&tag, 1);
         *g = 1;
         drop(g);
         assert_eq!(t.join().unwrap(), 1);
@@ -123,12 +123,13 @@ fn timed_acquire_succeeds_when_released_in_time() {
         let g = lock.acquire();
         let (tx, rx) = mpsc::channel();
         let l = lock.clone();
-        let t = std::thread::spawn(move || {
+        let tag = common::unique("timed-acquirer");
+        let t = common::spawn_named(tag.clone(), move || {
             tx.send(()).unwrap();
             l.acquire_timeout(Duration::from_secs(30)).is_ok()
         });
         rx.recv().unwrap();
-        std::thread::sleep(Duration::from_millis(5));
+        common::until_blocked(&tag, 1);
         drop(g);
         assert!(t.join().unwrap());
     });
@@ -256,12 +257,13 @@ fn raw_lock_as_a_signal_between_threads() {
         lock.acquire();
         let flag = Arc::new(AtomicBool::new(false));
         let (l, f) = (lock.clone(), flag.clone());
-        let t = std::thread::spawn(move || {
+        let tag = common::unique("raw-acquirer");
+        let t = common::spawn_named(tag.clone(), move || {
             l.acquire();
             assert!(f.load(Ordering::SeqCst));
             l.release().unwrap();
         });
-        std::thread::sleep(Duration::from_millis(5));
+        common::until_blocked(&tag, 1);
         flag.store(true, Ordering::SeqCst);
         lock.release().unwrap();
         t.join().unwrap();

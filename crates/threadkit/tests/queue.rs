@@ -153,12 +153,13 @@ fn blocking_put_waits_for_get<Q: Tracked<i64>>() {
     q.put(1).unwrap();
     let started = Arc::new(Barrier::new(2));
     let triggered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let me = common::current_name();
     let t = {
         let (q, started, triggered) = (q.clone(), started.clone(), triggered.clone());
         thread::spawn(move || {
             started.wait();
-            // Give the put time to block (it must wait for this get anyway).
-            thread::sleep(Duration::from_millis(20));
+            // Wait until the put is blocked (it must wait for this get anyway).
+            common::until_blocked(&me, 1);
             triggered.store(true, Ordering::SeqCst);
             q.get().unwrap()
         })
@@ -176,11 +177,12 @@ fn blocking_put_waits_for_get<Q: Tracked<i64>>() {
 fn blocking_get_waits_for_put<Q: Tracked<i64>>() {
     let q = Q::make(0);
     let started = Arc::new(Barrier::new(2));
+    let me = common::current_name();
     let t = {
         let (q, started) = (q.clone(), started.clone());
         thread::spawn(move || {
             started.wait();
-            thread::sleep(Duration::from_millis(20));
+            common::until_blocked(&me, 1);
             q.put(42).unwrap();
         })
     };
@@ -380,10 +382,11 @@ fn shutdown_allowed_transitions<Q: Tracked<i64>>() {
 fn shutdown_wakes_blocked_getters<Q: Tracked<i64>>() {
     let q = Q::make(0);
     let ready = Arc::new(Barrier::new(4));
+    let tag = common::unique("getter");
     let getters: Vec<_> = (0..3)
         .map(|i| {
             let (q, ready) = (q.clone(), ready.clone());
-            thread::spawn(move || {
+            common::spawn_named(format!("{tag}-{i}"), move || {
                 ready.wait();
                 if i == 0 {
                     q.get()
@@ -394,7 +397,7 @@ fn shutdown_wakes_blocked_getters<Q: Tracked<i64>>() {
         })
         .collect();
     ready.wait();
-    thread::sleep(Duration::from_millis(20));
+    common::until_blocked(&tag, 3);
     q.shutdown(false);
     for g in getters {
         assert_eq!(g.join().unwrap(), Err(GetError::ShutDown));
@@ -405,10 +408,11 @@ fn shutdown_wakes_blocked_putters<Q: Tracked<i64>>() {
     let q = Q::make(1);
     q.put(0).unwrap();
     let ready = Arc::new(Barrier::new(4));
+    let tag = common::unique("putter");
     let putters: Vec<_> = (0..3)
         .map(|i| {
             let (q, ready) = (q.clone(), ready.clone());
-            thread::spawn(move || {
+            common::spawn_named(format!("{tag}-{i}"), move || {
                 ready.wait();
                 if i == 0 {
                     q.put(i)
@@ -420,7 +424,7 @@ fn shutdown_wakes_blocked_putters<Q: Tracked<i64>>() {
         })
         .collect();
     ready.wait();
-    thread::sleep(Duration::from_millis(20));
+    common::until_blocked(&tag, 3);
     q.shutdown(false);
     for p in putters {
         assert_eq!(p.join().unwrap(), Err((true, true)));
@@ -515,6 +519,8 @@ fn shutdown_many<Q: Tracked<i64>>(immediate: bool) {
         }));
     }
     go.wait();
+    // Let the threads run for a while: any interleaving with the shutdown
+    // is valid, and every one must end with the counts checked below.
     thread::sleep(Duration::from_millis(20));
     q.shutdown(immediate);
     for t in threads {
@@ -547,19 +553,20 @@ fn shutdown_put_join<Q: Tracked<i64>>() {
         q.put(1).unwrap();
         q.put(2).unwrap();
         let ready = Arc::new(Barrier::new(2));
+        let tag = common::unique("put-join");
         let putter = {
             let (q, ready) = (q.clone(), ready.clone());
-            thread::spawn(move || {
+            common::spawn_named(format!("{tag}-put"), move || {
                 ready.wait();
                 q.put(3)
             })
         };
         let joiner = {
             let q = q.clone();
-            thread::spawn(move || q.join())
+            common::spawn_named(format!("{tag}-join"), move || q.join())
         };
         ready.wait();
-        thread::sleep(Duration::from_millis(10));
+        common::until_blocked(&tag, 2);
         q.shutdown(immediate);
         assert!(matches!(putter.join().unwrap(), Err(PutError::ShutDown(3))));
         if !immediate {
@@ -767,11 +774,12 @@ fn simple_queue_blocking_and_timeouts() {
         assert!(t0.elapsed() >= d);
         assert_eq!(q.get_timeout(Duration::ZERO), Err(GetError::Empty));
         let ready = Arc::new(Barrier::new(2));
+        let me = common::current_name();
         let t = {
             let (q, ready) = (q.clone(), ready.clone());
             thread::spawn(move || {
                 ready.wait();
-                thread::sleep(Duration::from_millis(10));
+                common::until_blocked(&me, 1);
                 q.put(5);
             })
         };
