@@ -123,6 +123,10 @@ struct BenchArgs {
     /// List the cases instead of running them.
     #[arg(long)]
     list: bool,
+    /// Run the whole suite this many times and report, per case, the median
+    /// of the rounds (steadier on a small, shared machine).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=50))]
+    rounds: u16,
 }
 
 impl ParamArgs {
@@ -224,6 +228,7 @@ fn run(cli: Cli) -> Result<(), String> {
             quick: b.quick,
             python: !b.no_python,
             list: b.list,
+            rounds: usize::from(b.rounds),
         }),
     }
 }

@@ -286,3 +286,40 @@ fn help_and_version() {
     threadkit().arg("--version").assert().success();
     threadkit().args(["demo", "--help"]).assert().success();
 }
+
+#[test]
+fn bench_rounds_reports_one_median_row_per_case() {
+    let out = threadkit()
+        .args([
+            "bench",
+            "--quick",
+            "--json",
+            "--rounds",
+            "3",
+            "--filter",
+            "uncontended GIL",
+            "--no-python",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    let impls: Vec<&str> = rows.iter().map(|r| r["impl"].as_str().unwrap()).collect();
+    let mut unique = impls.clone();
+    unique.dedup();
+    assert_eq!(
+        impls, unique,
+        "one row per implementation, not one per round"
+    );
+    assert!(impls.contains(&"threadkit"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("median of 3 rounds"));
+    threadkit()
+        .args(["bench", "--rounds", "0"])
+        .assert()
+        .failure();
+}

@@ -45,6 +45,10 @@ pub(crate) struct Options {
     pub(crate) quick: bool,
     pub(crate) python: bool,
     pub(crate) list: bool,
+    /// How many times the whole suite runs; each result is the median of
+    /// its per-round medians (a 2-core machine's scheduling noise moves
+    /// single rounds by 2x or more).
+    pub(crate) rounds: usize,
 }
 
 /// One result: the JSON shape of `--json`.
@@ -128,9 +132,85 @@ pub(crate) fn run(o: &Options) -> Result<(), String> {
     let scale = Scale { quick: o.quick };
     let samples = if o.quick { 3 } else { 7 };
     let quiet = o.json;
-    let mut progress = Progress::new(cases.len() + scripts.len(), quiet);
+    let rounds = o.rounds.max(1);
+    let mut progress = Progress::new((cases.len() + scripts.len()) * rounds, quiet);
+    let mut per_round = Vec::with_capacity(rounds);
+    let mut notes = Vec::new();
+    for round in 0..rounds {
+        let (rows, round_notes) = measure_round(
+            o,
+            filter,
+            &mut cases,
+            &scripts,
+            scale,
+            samples,
+            &mut progress,
+        );
+        per_round.push(rows);
+        if round == 0 {
+            notes = round_notes;
+        }
+    }
+    if rounds > 1 {
+        notes.push(format!(
+            "each value is the median of {rounds} rounds' medians (`--rounds {rounds}`)"
+        ));
+    }
+    let rows = combine_rounds(per_round);
+    progress.clear();
+    if o.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?
+        );
+        for n in &notes {
+            eprintln!("{n}");
+        }
+    } else if o.markdown {
+        print!("{}", markdown(&rows, &notes));
+    } else {
+        print!("{}", text(&rows, &notes));
+    }
+    Ok(())
+}
+
+/// Per (group, case, impl), in first-seen order: the median of the values
+/// the rounds measured.
+fn combine_rounds(per_round: Vec<Vec<Row>>) -> Vec<Row> {
+    let mut order: Vec<Row> = Vec::new();
+    let mut values: Vec<Vec<f64>> = Vec::new();
+    for rows in per_round {
+        for r in rows {
+            let at = order
+                .iter()
+                .position(|o| o.group == r.group && o.case == r.case && o.imp == r.imp);
+            match at {
+                Some(i) => values[i].push(r.value),
+                None => {
+                    values.push(vec![r.value]);
+                    order.push(r);
+                }
+            }
+        }
+    }
+    for (row, mut v) in order.iter_mut().zip(values) {
+        row.value = median(&mut v);
+    }
+    order
+}
+
+/// One round: every selected case and CPython script once.
+fn measure_round(
+    o: &Options,
+    filter: Option<&str>,
+    cases: &mut [Case],
+    scripts: &[(&str, &str)],
+    scale: Scale,
+    samples: usize,
+    progress: &mut Progress,
+) -> (Vec<Row>, Vec<String>) {
     let mut rows = Vec::new();
-    for c in &mut cases {
+    for c in cases.iter_mut() {
         progress.step(&format!("{}/{}/{}", c.group, c.case, c.imp));
         (c.sample)(scale); // warm-up
         let mut v: Vec<f64> = (0..samples).map(|_| (c.sample)(scale)).collect();
@@ -148,7 +228,7 @@ pub(crate) fn run(o: &Options) -> Result<(), String> {
             None => notes.push("python3 not found: CPython column skipped".to_string()),
             Some(version) => {
                 notes.push(format!("CPython: {version}"));
-                for (name, src) in &scripts {
+                for (name, src) in scripts {
                     progress.step(&format!("{name}/cpython"));
                     match python::run_script(name, src, o.quick) {
                         Ok(found) => rows.extend(
@@ -164,21 +244,7 @@ pub(crate) fn run(o: &Options) -> Result<(), String> {
     } else if !o.python {
         notes.push("CPython column skipped (--no-python)".to_string());
     }
-    progress.clear();
-    if o.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?
-        );
-        for n in &notes {
-            eprintln!("{n}");
-        }
-    } else if o.markdown {
-        print!("{}", markdown(&rows, &notes));
-    } else {
-        print!("{}", text(&rows, &notes));
-    }
-    Ok(())
+    (rows, notes)
 }
 
 /// The (group, case) pairs in first-seen order, each with its rows.
