@@ -22,8 +22,9 @@ pub use crate::{
     local::Local,
     thread::{
         active_count, current_thread, default_excepthook, enumerate, get_ident, get_native_id,
-        main_guard, main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
-        Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef,
+        main_guard, main_thread, reset_excepthook, set_excepthook, try_wait_for_non_daemon_threads,
+        wait_for_non_daemon_threads, wait_for_non_daemon_threads_timeout, Builder, ExceptHookArgs,
+        MainGuard, Run, Thread, ThreadError, ThreadRef,
     },
     timer::Timer,
 };
