@@ -160,7 +160,8 @@ pub use crate::{
     thread::{
         Builder, ExceptHookArgs, MainGuard, Run, Thread, ThreadError, ThreadRef, active_count,
         current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_guard,
-        main_thread, reset_excepthook, set_excepthook, wait_for_non_daemon_threads,
+        main_thread, reset_excepthook, set_excepthook, try_wait_for_non_daemon_threads,
+        wait_for_non_daemon_threads, wait_for_non_daemon_threads_timeout,
     },
     timer::Timer,
 };

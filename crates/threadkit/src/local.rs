@@ -103,6 +103,14 @@ pub(crate) fn clear_current_thread() {
 /// assert_eq!(other.join().unwrap(), 0); // a fresh value on that thread
 /// assert_eq!(counter.with(|c| c.get()), 1);
 /// ```
+///
+/// A reference to a thread's value cannot leave [`with`](Local::with), so
+/// it can never reach another thread:
+///
+/// ```compile_fail
+/// let l = threadkit::Local::new(|| 1);
+/// let escaped: &i32 = l.with(|v| v);
+/// ```
 pub struct Local<T: 'static> {
     id: u64,
     alive: Arc<AtomicBool>,

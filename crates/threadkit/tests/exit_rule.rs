@@ -157,3 +157,28 @@ fn two_non_daemon_threads_waiting_at_once_do_not_wait_for_each_other() {
         }
     });
 }
+
+#[test]
+fn timed_and_try_forms() {
+    watchdog(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = Thread::spawn(move || rx.recv().is_ok()).unwrap();
+        assert!(matches!(
+            threadkit::try_wait_for_non_daemon_threads(),
+            Err(threadkit::ThreadError::Timeout)
+        ));
+        let start = std::time::Instant::now();
+        let d = Duration::from_millis(40);
+        assert!(matches!(
+            threadkit::wait_for_non_daemon_threads_timeout(d),
+            Err(threadkit::ThreadError::Timeout)
+        ));
+        assert!(start.elapsed() >= d, "returned early");
+        tx.send(()).unwrap();
+        threadkit::wait_for_non_daemon_threads_timeout(Duration::from_secs(30)).unwrap();
+        assert!(!t.is_alive());
+        // (No `try_` success check here: other tests of this binary may have
+        // started non-daemon threads meanwhile.)
+        assert!(t.join().unwrap());
+    });
+}

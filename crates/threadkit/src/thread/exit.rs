@@ -26,8 +26,11 @@
 //! change, so no wake-up is lost.
 
 use std::panic::Location;
+use std::time::{Duration, Instant};
 
+use super::error::ThreadError;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
+use crate::wait::deadline_after;
 use crate::wait::{self, DEFAULT_PARK_TOKEN, Meta, Owner, Park, WaitKind, Waiter};
 
 crate::loom::thread_local! {
@@ -108,11 +111,59 @@ pub(crate) fn remove() {
 /// ```
 #[track_caller]
 pub fn wait_for_non_daemon_threads() {
-    let site = Location::caller();
+    // Without a deadline the wait only ends when the threads are done.
+    let _ = wait_until(None, Location::caller());
+}
+
+/// [`wait_for_non_daemon_threads`] for at most `timeout` (never less).
+///
+/// # Errors
+///
+/// [`ThreadError::Timeout`] if some non-daemon thread is still running.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// threadkit::Thread::spawn(|| ()).unwrap();
+/// threadkit::wait_for_non_daemon_threads_timeout(Duration::from_secs(30)).unwrap();
+/// ```
+#[track_caller]
+pub fn wait_for_non_daemon_threads_timeout(timeout: Duration) -> Result<(), ThreadError> {
+    // A timeout too large for an Instant is "forever".
+    wait_until(deadline_after(timeout), Location::caller())
+}
+
+/// Whether every non-daemon thread has finished, without blocking.
+///
+/// # Errors
+///
+/// [`ThreadError::Timeout`] if some non-daemon thread is still running.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// let t = threadkit::Thread::spawn(move || rx.recv().is_ok()).unwrap();
+/// assert!(threadkit::try_wait_for_non_daemon_threads().is_err());
+/// tx.send(()).unwrap();
+/// t.join().unwrap();
+/// ```
+#[track_caller]
+pub fn try_wait_for_non_daemon_threads() -> Result<(), ThreadError> {
+    wait_until(Some(Instant::now()), Location::caller())
+}
+
+#[cold]
+fn wait_until(
+    deadline: Option<Instant>,
+    site: &'static Location<'static>,
+) -> Result<(), ThreadError> {
     let w = word();
     // Acquire: pairs with `remove`'s Release (see there).
     if settled(w.load(Ordering::Acquire)) {
-        return;
+        return Ok(());
     }
     let counted = COUNTED.try_with(|c| c.get()).unwrap_or(false);
     if counted {
@@ -122,9 +173,22 @@ pub fn wait_for_non_daemon_threads() {
         wake_if_settled(v);
     }
     let key = w as *const AtomicU64 as usize;
-    {
-        let mut waiter = Waiter::new(WaitKind::Join, w, Meta::ANONYMOUS, Owner::None, site, None);
-        while !settled(w.load(Ordering::Acquire)) {
+    let result = {
+        let mut waiter = Waiter::new(
+            WaitKind::Join,
+            w,
+            Meta::ANONYMOUS,
+            Owner::None,
+            site,
+            deadline,
+        );
+        loop {
+            if settled(w.load(Ordering::Acquire)) {
+                break Ok(());
+            }
+            if waiter.timed_out() {
+                break Err(ThreadError::Timeout);
+            }
             // SAFETY: the key is the word's address; the callbacks only load
             // an atomic (cannot panic or park).
             let r = unsafe {
@@ -137,20 +201,23 @@ pub fn wait_for_non_daemon_threads() {
                 )
             };
             match r {
+                Park::TimedOut => {
+                    if settled(w.load(Ordering::Acquire)) {
+                        break Ok(());
+                    }
+                    break Err(ThreadError::Timeout);
+                }
                 // Owner::None waits are never proven deadlocks; the rule
                 // means waiting on whatever a detector says.
-                Park::Unparked(_)
-                | Park::Invalid
-                | Park::Retry
-                | Park::TimedOut
-                | Park::Deadlock(_) => {}
+                Park::Unparked(_) | Park::Invalid | Park::Retry | Park::Deadlock(_) => {}
             }
         }
-    }
+    };
     if counted {
         // Relaxed: leaving can only make `running == waiting` false.
         w.fetch_sub(WAITING_ONE, Ordering::Relaxed);
     }
+    result
 }
 
 /// Waits for the non-daemon threads when dropped: hold one for the whole of

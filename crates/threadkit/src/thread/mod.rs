@@ -19,7 +19,10 @@ mod run;
 pub use builder::Builder;
 pub use current::{active_count, current_thread, enumerate, get_ident, get_native_id, main_thread};
 pub use error::ThreadError;
-pub use exit::{MainGuard, main_guard, wait_for_non_daemon_threads};
+pub use exit::{
+    MainGuard, main_guard, try_wait_for_non_daemon_threads, wait_for_non_daemon_threads,
+    wait_for_non_daemon_threads_timeout,
+};
 pub use handle::{Thread, ThreadRef};
 pub use hook::{ExceptHookArgs, default_excepthook, reset_excepthook, set_excepthook};
 pub use run::Run;

@@ -32,6 +32,13 @@
 /// t.start().unwrap();
 /// assert_eq!(t.join().unwrap(), 144);
 /// ```
+///
+/// The body and its value cross threads, so both must be `Send`; a body
+/// returning an `Rc` does not compile:
+///
+/// ```compile_fail
+/// let t = threadkit::Thread::new(|| std::rc::Rc::new(1));
+/// ```
 pub trait Run: Send + 'static {
     /// What the thread hands back to [`Thread::join`](crate::Thread::join).
     type Output: Send + 'static;
